@@ -1,0 +1,36 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { z } from 'zod';
+import { DynamoOrderReader, DynamoOrderRepository } from '../adapters/dynamodb-order-repository';
+import { createDocumentClient } from '../adapters/dynamodb-client';
+import { loadConfig, positiveInt, tableName } from '../config';
+import { OrderCommands } from '../use-cases/order-commands';
+import { OrderQueries } from '../use-cases/order-queries';
+
+/**
+ * Cold-start wiring, shared by the handlers. Each builder reads only the variables its function
+ * is given, so a read-only function needs (and gets) no write-side configuration.
+ */
+export const logger = new Logger();
+
+export const orderCommandsFromEnv = (): OrderCommands => {
+  const config = loadConfig({
+    ORDERS_TABLE_NAME: tableName,
+    OUTBOX_TABLE_NAME: tableName,
+    IDEMPOTENCY_TABLE_NAME: tableName,
+    IDEMPOTENCY_TTL_SECONDS: positiveInt(24 * 60 * 60),
+    OUTBOX_PENDING_SHARDS: z.coerce.number().int().min(1).max(100),
+  });
+  const repository = new DynamoOrderRepository(createDocumentClient(), {
+    ordersTableName: config.ORDERS_TABLE_NAME,
+    outboxTableName: config.OUTBOX_TABLE_NAME,
+    idempotencyTableName: config.IDEMPOTENCY_TABLE_NAME,
+    idempotencyTtlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
+    pendingShards: config.OUTBOX_PENDING_SHARDS,
+  });
+  return new OrderCommands(repository);
+};
+
+export const orderQueriesFromEnv = (): OrderQueries => {
+  const config = loadConfig({ ORDERS_TABLE_NAME: tableName });
+  return new OrderQueries(new DynamoOrderReader(createDocumentClient(), config.ORDERS_TABLE_NAME));
+};

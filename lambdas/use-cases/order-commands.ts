@@ -1,0 +1,150 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  ConcurrentUpdateError,
+  IdempotencyKeyReusedError,
+  OrderNotFoundError,
+  VersionMismatchError,
+} from '../domain/errors';
+import {
+  type Clock,
+  type Order,
+  type OrderChange,
+  type OrderCommand,
+  type PlaceOrderCommand,
+  applyCommand,
+  placeOrder,
+  systemClock,
+} from '../domain/order';
+import { IdempotencyKeyTakenError, StaleVersionError, WriteConflictError } from './errors';
+import type { IdempotencyRequest, OrderRepository, StoredOutcome } from './ports';
+
+export interface CommandOutcome {
+  readonly order: Order;
+  /** True when the command created the order (the HTTP layer answers 201). */
+  readonly created: boolean;
+  /** True when the outcome is the stored one of an earlier request with the same idempotency key. */
+  readonly replayed: boolean;
+}
+
+export interface OrderCommandsOptions {
+  /**
+   * Attempts at a command whose order changes underneath it (optimistic-concurrency losses and
+   * transaction conflicts) before giving up with `CONCURRENT_UPDATE`.
+   * @default 6
+   */
+  readonly maxAttempts?: number;
+  /** @default 20 ms, doubled per attempt, full jitter, capped at 500 ms */
+  readonly baseDelayMs?: number;
+  readonly maxDelayMs?: number;
+  /** @default the system clock */
+  readonly clock?: Clock;
+  /** @default `Math.random` */
+  readonly random?: () => number;
+}
+
+export interface CommandContext {
+  /** The version the client says the order is at (`If-Match`). */
+  readonly expectedVersion?: number;
+  readonly idempotency?: IdempotencyRequest;
+}
+
+/**
+ * The order use cases: decide a change on the current state, commit it with its event (and
+ * idempotency outcome) in one transaction, and resolve what the commit reports: replay a stored
+ * outcome, turn a lost race into a retry on fresh state, or give up after a bounded number of
+ * attempts.
+ */
+export class OrderCommands {
+  private readonly maxAttempts: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+
+  public constructor(
+    private readonly repository: OrderRepository,
+    options: OrderCommandsOptions = {},
+  ) {
+    this.maxAttempts = options.maxAttempts ?? 6;
+    this.baseDelayMs = options.baseDelayMs ?? 20;
+    this.maxDelayMs = options.maxDelayMs ?? 500;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+  }
+
+  public async place(command: PlaceOrderCommand, context: CommandContext = {}): Promise<CommandOutcome> {
+    // A new id is drawn on every attempt: should one ever collide, the retry simply uses another.
+    return this.execute(undefined, context, true, async () => placeOrder(command, this.clock));
+  }
+
+  public async apply(orderId: string, command: OrderCommand, context: CommandContext = {}): Promise<CommandOutcome> {
+    return this.execute(orderId, context, false, async () => {
+      const current = await this.repository.get(orderId);
+      if (current === undefined) {
+        throw new OrderNotFoundError(orderId);
+      }
+      if (context.expectedVersion !== undefined && current.version !== context.expectedVersion) {
+        throw new VersionMismatchError(orderId, context.expectedVersion, current.version);
+      }
+      return applyCommand(current, command, this.clock);
+    });
+  }
+
+  public async get(orderId: string): Promise<Order> {
+    const order = await this.repository.get(orderId);
+    if (order === undefined) {
+      throw new OrderNotFoundError(orderId);
+    }
+    return order;
+  }
+
+  private async execute(
+    orderId: string | undefined,
+    context: CommandContext,
+    created: boolean,
+    decide: () => Promise<OrderChange>,
+  ): Promise<CommandOutcome> {
+    const { idempotency, expectedVersion } = context;
+    for (let attempt = 1; ; attempt++) {
+      // Checked on every attempt: the writer we just lost to may have been this same request.
+      if (idempotency !== undefined) {
+        const prior = await this.repository.findOutcome(idempotency.key);
+        if (prior !== undefined) {
+          return replay(prior, idempotency);
+        }
+      }
+      const change = await decide();
+      try {
+        await this.repository.commit(change, idempotency === undefined ? undefined : { ...idempotency, created });
+        return { order: change.order, created, replayed: false };
+      } catch (error: unknown) {
+        if (error instanceof IdempotencyKeyTakenError && idempotency !== undefined) {
+          return replay(error.outcome, idempotency);
+        }
+        if (error instanceof StaleVersionError && expectedVersion !== undefined) {
+          throw new VersionMismatchError(error.orderId, expectedVersion, error.currentVersion ?? 0);
+        }
+        if (!(error instanceof StaleVersionError || error instanceof WriteConflictError)) {
+          throw error;
+        }
+        if (attempt >= this.maxAttempts) {
+          throw new ConcurrentUpdateError(orderId ?? change.order.id, attempt, { cause: error });
+        }
+        await sleep(this.backoffMs(attempt));
+      }
+    }
+  }
+
+  /** Exponential backoff with full jitter, so racing writers spread out instead of colliding again. */
+  private backoffMs(attempt: number): number {
+    const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
+    return Math.floor(this.random() * ceiling);
+  }
+}
+
+const replay = (prior: StoredOutcome, request: IdempotencyRequest): CommandOutcome => {
+  if (prior.fingerprint !== request.fingerprint) {
+    throw new IdempotencyKeyReusedError();
+  }
+  return { order: prior.order, created: prior.created, replayed: true };
+};

@@ -1,0 +1,26 @@
+import type { Order, OrderChange } from '../domain/order';
+
+/** What a request's Idempotency-Key binds to: the key and a fingerprint of method, path and body. */
+export interface IdempotencyRequest {
+  readonly key: string;
+  readonly fingerprint: string;
+}
+
+/** The outcome stored with an idempotency key, in the same transaction as the change itself. */
+export interface StoredOutcome {
+  readonly fingerprint: string;
+  readonly order: Order;
+  readonly created: boolean;
+}
+
+export interface OrderRepository {
+  /** A strongly consistent read of the write model. */
+  get(orderId: string): Promise<Order | undefined>;
+  findOutcome(idempotencyKey: string): Promise<StoredOutcome | undefined>;
+  /**
+   * Writes the order, its outbox event and (when given) the idempotency outcome atomically.
+   * Throws `StaleVersionError`, `WriteConflictError`, `IdempotencyKeyTakenError` or
+   * `OrderNotFoundError` for the conditions a caller can act on.
+   */
+  commit(change: OrderChange, idempotency?: IdempotencyRequest & { readonly created: boolean }): Promise<void>;
+}

@@ -1,0 +1,36 @@
+/**
+ * The Orders HTTP API: one entry per route, with the handler module that serves it and what the
+ * handler may do to the data. The stack builds a function and a route from each entry; the
+ * local HTTP server serves the same table, so the two cannot disagree on a route.
+ */
+export interface OrderRoute {
+  /** The construct id of the route's function. A contract: renaming it replaces the function. */
+  readonly id: string;
+  readonly method: 'GET' | 'POST';
+  /** An HTTP API path, `{name}` for a path parameter. */
+  readonly path: string;
+  /** The handler module, relative to the project root; it exports `handler`. */
+  readonly entry: string;
+  /** `read` functions may only read the write model; `write` functions commit orders and events. */
+  readonly access: 'read' | 'write';
+}
+
+export const ORDER_ROUTES: readonly OrderRoute[] = [
+  { id: 'PlaceOrder', method: 'POST', path: '/orders', entry: 'lambdas/handlers/place-order.ts', access: 'write' },
+  {
+    id: 'ConfirmOrder',
+    method: 'POST',
+    path: '/orders/{id}/confirm',
+    entry: 'lambdas/handlers/confirm-order.ts',
+    access: 'write',
+  },
+  { id: 'ShipOrder', method: 'POST', path: '/orders/{id}/ship', entry: 'lambdas/handlers/ship-order.ts', access: 'write' },
+  {
+    id: 'CancelOrder',
+    method: 'POST',
+    path: '/orders/{id}/cancel',
+    entry: 'lambdas/handlers/cancel-order.ts',
+    access: 'write',
+  },
+  { id: 'GetOrder', method: 'GET', path: '/orders/{id}', entry: 'lambdas/handlers/get-order.ts', access: 'read' },
+];

@@ -1,0 +1,97 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { HttpApi, HttpMethod, HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import type { Construct } from 'constructs';
+import { ORDER_ROUTES } from './order-routes';
+import { ServiceFunction } from './service-function';
+import { TransactionalOutbox } from './transactional-outbox';
+
+export interface OrdersServiceStackProps extends StackProps {
+  /**
+   * What happens to the Orders and idempotency tables when they leave the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * How long an Idempotency-Key binds its first outcome. CONTRACT.md promises at least 24 hours.
+   * @default Duration.hours(24)
+   */
+  readonly idempotencyTtl?: Duration;
+  /** @default 4 (see `TransactionalOutboxProps.pendingIndexShards`) */
+  readonly pendingIndexShards?: number;
+}
+
+/** The Orders service: write model, idempotency keys, the transactional outbox and the HTTP API. */
+export class OrdersServiceStack extends Stack {
+  public readonly ordersTable: Table;
+  public readonly idempotencyTable: Table;
+  public readonly outbox: TransactionalOutbox;
+  public readonly api: HttpApi;
+  public readonly functions: Readonly<Record<string, ServiceFunction>>;
+
+  public constructor(scope: Construct, id: string, props: OrdersServiceStackProps = {}) {
+    super(scope, id, props);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const idempotencyTtl = props.idempotencyTtl ?? Duration.hours(24);
+    if (idempotencyTtl.toSeconds() < Duration.hours(24).toSeconds()) {
+      throw new Error(
+        `OrdersServiceStack: idempotencyTtl is ${idempotencyTtl.toHumanString()}, but keys must be kept at least ` +
+          '24 hours (CONTRACT.md). Use Duration.hours(24) or more.',
+      );
+    }
+
+    this.ordersTable = new Table(this, 'OrdersTable', {
+      partitionKey: { name: 'id', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+      removalPolicy,
+    });
+    this.idempotencyTable = new Table(this, 'IdempotencyTable', {
+      partitionKey: { name: 'idempotencyKey', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expiresAt',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+      removalPolicy,
+    });
+    this.outbox = new TransactionalOutbox(this, 'Outbox', {
+      ...(props.pendingIndexShards === undefined ? {} : { pendingIndexShards: props.pendingIndexShards }),
+    });
+
+    this.api = new HttpApi(this, 'HttpApi', { createDefaultStage: false });
+    new HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      autoDeploy: true,
+      throttle: { rateLimit: 500, burstLimit: 1000 },
+    });
+
+    const functions: Record<string, ServiceFunction> = {};
+    for (const route of ORDER_ROUTES) {
+      const fn = new ServiceFunction(this, route.id, {
+        entry: route.entry,
+        serviceName: 'orders',
+        environment: { ORDERS_TABLE_NAME: this.ordersTable.tableName },
+      });
+      if (route.access === 'write') {
+        this.ordersTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem');
+        this.idempotencyTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem');
+        fn.addEnvironment('IDEMPOTENCY_TABLE_NAME', this.idempotencyTable.tableName);
+        fn.addEnvironment('IDEMPOTENCY_TTL_SECONDS', String(idempotencyTtl.toSeconds()));
+        this.outbox.addWriter(fn);
+      } else {
+        this.ordersTable.grant(fn, 'dynamodb:GetItem');
+      }
+      this.api.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration: new HttpLambdaIntegration(`${route.id}Integration`, fn),
+      });
+      functions[route.id] = fn;
+    }
+    this.functions = functions;
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
+  }
+}

@@ -1,0 +1,71 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+/** The repository root: entries, the lock file and esbuild are resolved from here. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+export interface ServiceFunctionProps
+  extends Omit<NodejsFunctionProps, 'runtime' | 'architecture' | 'entry' | 'logGroup' | 'logRetention'> {
+  /** The handler module, relative to the project root (e.g. `lambdas/handlers/place-order.ts`). */
+  readonly entry: string;
+  /** The Powertools service name, for logs and metrics. */
+  readonly serviceName: string;
+  /**
+   * How long the function's logs are kept.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Powertools log level.
+   * @default 'INFO'
+   */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+/**
+ * The one function construct every Lambda in this project uses: Node.js 22 on arm64, X-Ray
+ * tracing, a log group with retention, Powertools environment, and esbuild bundling that runs
+ * offline from the npm package (never Docker).
+ */
+export class ServiceFunction extends NodejsFunction {
+  public constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
+    const { entry, serviceName, logRetention, logLevel, environment, bundling, ...rest } = props;
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    super(scope, id, {
+      memorySize: 1024,
+      timeout: Duration.seconds(10),
+      tracing: Tracing.ACTIVE,
+      ...rest,
+      entry: path.join(PROJECT_ROOT, entry),
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      logGroup,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: serviceName,
+        POWERTOOLS_LOG_LEVEL: logLevel ?? 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...environment,
+      },
+      bundling: {
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: true,
+        target: 'node22',
+        format: OutputFormat.CJS,
+        // Bundle the SDK too: the function runs the versions the lock file pins and tests ran.
+        externalModules: [],
+        ...bundling,
+      },
+    });
+  }
+}
