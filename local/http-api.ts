@@ -1,0 +1,221 @@
+import { randomUUID } from 'node:crypto';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+
+export type LambdaHttpHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2 | string | undefined>;
+
+export interface LocalRoute {
+  readonly method: string;
+  /** An HTTP API path such as `/orders/{id}/confirm`. */
+  readonly path: string;
+  readonly functionName: string;
+  readonly handler: LambdaHttpHandler;
+}
+
+export interface LocalHttpApi {
+  readonly url: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+/** API Gateway's own payload ceiling; above it the gateway answers 413 without invoking anything. */
+const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/** Content types HTTP API passes as text; any other body reaches the function base64-encoded. */
+const TEXT_TYPES = /^(text\/|application\/(json|.*\+json|xml|.*\+xml|javascript|x-www-form-urlencoded))/i;
+
+interface CompiledRoute extends LocalRoute {
+  readonly pattern: RegExp;
+  readonly parameterNames: readonly string[];
+}
+
+const compile = (route: LocalRoute): CompiledRoute => {
+  const parameterNames: string[] = [];
+  const source = route.path
+    .split('/')
+    .map((segment) => {
+      const parameter = /^\{(\w+)\}$/.exec(segment);
+      if (parameter?.[1] !== undefined) {
+        parameterNames.push(parameter[1]);
+        return '([^/]+)';
+      }
+      return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('/');
+  return { ...route, pattern: new RegExp(`^${source}$`), parameterNames };
+};
+
+/**
+ * Serves Lambda handlers over real HTTP the way an API Gateway HTTP API (payload format 2.0)
+ * does: the same event shape, lower-cased headers, base64 for binary bodies, the gateway's own
+ * 404 and 500 answers.
+ */
+export const startLocalHttpApi = async (
+  routes: readonly LocalRoute[],
+  options: { readonly port?: number; readonly host?: string } = {},
+): Promise<LocalHttpApi> => {
+  const compiled = routes.map(compile);
+  const server = createServer((request, response) => {
+    void serve(compiled, request, response);
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}`,
+    server,
+    close: async () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+};
+
+const serve = async (routes: readonly CompiledRoute[], request: IncomingMessage, response: ServerResponse) => {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const method = (request.method ?? 'GET').toUpperCase();
+  let match: { route: CompiledRoute; values: RegExpExecArray } | undefined;
+  for (const route of routes) {
+    const values = route.method === method ? route.pattern.exec(url.pathname) : null;
+    if (values !== null) {
+      match = { route, values };
+      break;
+    }
+  }
+  if (match === undefined) {
+    request.resume();
+    return send(response, { statusCode: 404, headers: { 'content-type': 'application/json' }, body: '{"message":"Not Found"}' });
+  }
+
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > GATEWAY_MAX_BODY_BYTES) {
+      return send(response, {
+        statusCode: 413,
+        headers: { 'content-type': 'application/json' },
+        body: '{"message":"Request Entity Too Large"}',
+      });
+    }
+    chunks.push(chunk as Buffer);
+  }
+  const body = Buffer.concat(chunks);
+  const event = toEvent(match.route, match.values, request, url, method, body);
+  try {
+    const result = await match.route.handler(event, lambdaContext(match.route.functionName, event.requestContext.requestId));
+    send(response, normalise(result));
+  } catch {
+    // The gateway hides what the function threw, and so do we.
+    send(response, {
+      statusCode: 500,
+      headers: { 'content-type': 'application/json' },
+      body: '{"message":"Internal Server Error"}',
+    });
+  }
+};
+
+const toEvent = (
+  route: CompiledRoute,
+  values: RegExpExecArray,
+  request: IncomingMessage,
+  url: URL,
+  method: string,
+  body: Buffer,
+): APIGatewayProxyEventV2 => {
+  const headers: Record<string, string> = {};
+  const cookies: string[] = [];
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined) continue;
+    if (name === 'cookie') {
+      cookies.push(...(Array.isArray(value) ? value : [value]).flatMap((v) => v.split(/;\s*/)));
+      continue;
+    }
+    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const pathParameters: Record<string, string> = {};
+  route.parameterNames.forEach((name, index) => {
+    pathParameters[name] = decodeURIComponent(values[index + 1] ?? '');
+  });
+  const queryStringParameters: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) {
+    queryStringParameters[name] = queryStringParameters[name] === undefined ? value : `${queryStringParameters[name]},${value}`;
+  }
+  const now = new Date();
+  const text = body.length === 0 || TEXT_TYPES.test(headers['content-type'] ?? '');
+  const routeKey = `${route.method} ${route.path}`;
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    ...(cookies.length > 0 ? { cookies } : {}),
+    headers,
+    ...(Object.keys(queryStringParameters).length > 0 ? { queryStringParameters } : {}),
+    ...(route.parameterNames.length > 0 ? { pathParameters } : {}),
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'local',
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey,
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.length > 0 ? { body: text ? body.toString('utf8') : body.toString('base64') } : {}),
+    isBase64Encoded: !text,
+  };
+};
+
+const lambdaContext = (functionName: string, requestId: string): Context => ({
+  callbackWaitsForEmptyEventLoop: true,
+  functionName,
+  functionVersion: '$LATEST',
+  invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+  memoryLimitInMB: '1024',
+  awsRequestId: requestId,
+  logGroupName: `/aws/lambda/${functionName}`,
+  logStreamName: 'local',
+  getRemainingTimeInMillis: () => 10_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+});
+
+/** HTTP API's rules for a payload 2.0 result that is not a full response object. */
+const normalise = (result: APIGatewayProxyStructuredResultV2 | string | undefined): APIGatewayProxyStructuredResultV2 => {
+  if (result === undefined) {
+    return { statusCode: 200, body: '' };
+  }
+  if (typeof result === 'string' || result.statusCode === undefined) {
+    return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(result) };
+  }
+  return result;
+};
+
+const send = (response: ServerResponse, result: APIGatewayProxyStructuredResultV2): void => {
+  const body =
+    result.body === undefined ? '' : result.isBase64Encoded === true ? Buffer.from(result.body, 'base64') : result.body;
+  for (const [name, value] of Object.entries(result.headers ?? {})) {
+    response.setHeader(name, String(value));
+  }
+  response.statusCode = result.statusCode ?? 200;
+  response.end(body);
+};

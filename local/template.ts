@@ -1,0 +1,139 @@
+import {
+  type AttributeDefinition,
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+  type GlobalSecondaryIndex,
+  type KeySchemaElement,
+  type StreamViewType,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { App } from 'aws-cdk-lib';
+import { OrdersServiceStack } from '../lib/orders-service-stack';
+
+/** The parts of a CloudFormation template the local tooling reads. */
+export interface CfnTemplate {
+  readonly Resources: Record<string, CfnResource>;
+}
+
+export interface CfnResource {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+  readonly Metadata?: Record<string, unknown>;
+}
+
+/**
+ * Synthesizes the Orders stack in-process and returns its template. Bundling is skipped: the
+ * template is the same, and local code runs the handler sources directly.
+ */
+export const synthesizeOrdersTemplate = (): CfnTemplate => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], 'aws:cdk:enable-path-metadata': true } });
+  const stack = new OrdersServiceStack(app, 'OrdersService');
+  return app.synth().getStackByName(stack.stackName).template as CfnTemplate;
+};
+
+interface CfnTableProperties {
+  readonly KeySchema: KeySchemaElement[];
+  readonly AttributeDefinitions: AttributeDefinition[];
+  readonly GlobalSecondaryIndexes?: GlobalSecondaryIndex[];
+  readonly StreamSpecification?: { readonly StreamViewType: StreamViewType };
+  readonly TimeToLiveSpecification?: { readonly AttributeName: string; readonly Enabled: boolean };
+}
+
+export interface LocalTable {
+  readonly logicalId: string;
+  readonly tableName: string;
+}
+
+/**
+ * Creates every `AWS::DynamoDB::Table` of the template (keys, GSIs, stream, TTL) under
+ * `prefix + logicalId`. There is no second schema to drift from what `cdk deploy` creates.
+ * Returns the table name of each logical id.
+ */
+export const createTablesFromTemplate = async (
+  client: DynamoDBClient,
+  template: CfnTemplate,
+  prefix = '',
+): Promise<Record<string, string>> => {
+  const names: Record<string, string> = {};
+  for (const [logicalId, resource] of Object.entries(template.Resources)) {
+    if (resource.Type !== 'AWS::DynamoDB::Table') {
+      continue;
+    }
+    const props = resource.Properties as unknown as CfnTableProperties;
+    const tableName = `${prefix}${logicalId}`;
+    const input: CreateTableCommandInput = {
+      TableName: tableName,
+      KeySchema: props.KeySchema,
+      AttributeDefinitions: props.AttributeDefinitions,
+      BillingMode: 'PAY_PER_REQUEST',
+      ...(props.GlobalSecondaryIndexes === undefined
+        ? {}
+        : {
+            GlobalSecondaryIndexes: props.GlobalSecondaryIndexes.map((index) => ({
+              IndexName: index.IndexName,
+              KeySchema: index.KeySchema,
+              Projection: index.Projection,
+            })),
+          }),
+      ...(props.StreamSpecification === undefined
+        ? {}
+        : { StreamSpecification: { StreamEnabled: true, StreamViewType: props.StreamSpecification.StreamViewType } }),
+    };
+    try {
+      await client.send(new CreateTableCommand(input));
+    } catch (error: unknown) {
+      // A persistent local database keeps its tables across restarts.
+      if (!(error instanceof Error && error.name === 'ResourceInUseException')) {
+        throw error;
+      }
+    }
+    if (props.TimeToLiveSpecification?.Enabled === true) {
+      await client.send(
+        new UpdateTimeToLiveCommand({
+          TableName: tableName,
+          TimeToLiveSpecification: { AttributeName: props.TimeToLiveSpecification.AttributeName, Enabled: true },
+        }),
+      );
+    }
+    names[logicalId] = tableName;
+  }
+  return names;
+};
+
+/** The logical id of the resource a construct path (e.g. `OrdersService/PlaceOrder/Resource`) made. */
+export const logicalIdOf = (template: CfnTemplate, constructPath: string): string => {
+  const found = Object.entries(template.Resources).find(
+    ([, resource]) => resource.Metadata?.['aws:cdk:path'] === constructPath,
+  );
+  if (found === undefined) {
+    throw new Error(`The template has no resource at ${constructPath}.`);
+  }
+  return found[0];
+};
+
+/**
+ * The environment the template gives a function, with each `Ref` to a table resolved to its
+ * local name. A value the local stack cannot resolve is an error, not a silent blank.
+ */
+export const functionEnvironment = (
+  template: CfnTemplate,
+  functionLogicalId: string,
+  refs: Record<string, string>,
+): Record<string, string> => {
+  const fn = template.Resources[functionLogicalId];
+  const variables = (fn?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(variables)) {
+    const resolved = typeof value === 'string' ? value : isRef(value) ? refs[value.Ref] : undefined;
+    if (resolved !== undefined) {
+      env[name] = resolved;
+    } else {
+      throw new Error(`Cannot resolve ${name} of ${functionLogicalId} locally: ${JSON.stringify(value)}`);
+    }
+  }
+  return env;
+};
+
+const isRef = (value: unknown): value is { Ref: string } =>
+  typeof value === 'object' && value !== null && typeof (value as { Ref?: unknown }).Ref === 'string';

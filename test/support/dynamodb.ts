@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { inject } from 'vitest';
+import { createDocumentClient } from '../../lambdas/adapters/dynamodb-client';
+import { type CfnTemplate, createTablesFromTemplate, logicalIdOf, synthesizeOrdersTemplate } from '../../local/template';
+
+export interface TestTables {
+  readonly orders: string;
+  readonly outbox: string;
+  readonly idempotency: string;
+}
+
+let template: CfnTemplate | undefined;
+
+/** The synthesized template, once per test file. */
+export const ordersTemplate = (): CfnTemplate => {
+  template ??= synthesizeOrdersTemplate();
+  return template;
+};
+
+export const testDynamoClient = (): DynamoDBClient =>
+  new DynamoDBClient({ endpoint: inject('dynamodbEndpoint'), maxAttempts: 3 });
+
+export const uniquePrefix = (): string => `t${randomBytes(4).toString('hex')}-`;
+
+/** Fresh tables from the synthesized template, under a prefix of this test file's own. */
+export const createTestTables = async (client: DynamoDBClient, prefix = uniquePrefix()): Promise<TestTables> => {
+  const names = await createTablesFromTemplate(client, ordersTemplate(), prefix);
+  return namesOf(ordersTemplate(), names);
+};
+
+export const namesOf = (source: CfnTemplate, names: Record<string, string>): TestTables => {
+  const pick = (constructPath: string): string => {
+    const name = names[logicalIdOf(source, constructPath)];
+    if (name === undefined) throw new Error(`No local table for ${constructPath}`);
+    return name;
+  };
+  return {
+    orders: pick('OrdersService/OrdersTable/Resource'),
+    outbox: pick('OrdersService/Outbox/Table/Resource'),
+    idempotency: pick('OrdersService/IdempotencyTable/Resource'),
+  };
+};
+
+export const documentClient = (client: DynamoDBClient): DynamoDBDocumentClient => createDocumentClient(client);
+
+/** Every item of a (small, test-sized) table. */
+export const scanAll = async (client: DynamoDBDocumentClient, tableName: string): Promise<Record<string, unknown>[]> => {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return items;
+};
+
+export const outboxOf = async (
+  client: DynamoDBDocumentClient,
+  outboxTable: string,
+  aggregateId: string,
+): Promise<Record<string, unknown>[]> => {
+  const page = await client.send(
+    new QueryCommand({
+      TableName: outboxTable,
+      KeyConditionExpression: 'aggregateId = :id',
+      ExpressionAttributeValues: { ':id': aggregateId },
+      ConsistentRead: true,
+    }),
+  );
+  return page.Items ?? [];
+};
+
+export interface TableCounts {
+  readonly orders: number;
+  readonly outbox: number;
+  readonly idempotency: number;
+}
+
+export const countAll = async (client: DynamoDBDocumentClient, tables: TestTables): Promise<TableCounts> => ({
+  orders: (await scanAll(client, tables.orders)).length,
+  outbox: (await scanAll(client, tables.outbox)).length,
+  idempotency: (await scanAll(client, tables.idempotency)).length,
+});

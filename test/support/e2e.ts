@@ -1,0 +1,135 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { expect, inject } from 'vitest';
+import type { Order } from '../../lambdas/domain/order';
+import { type LocalOrdersApi, startLocalOrdersApi } from '../../local/orders-api';
+import {
+  type TableCounts,
+  type TestTables,
+  countAll,
+  documentClient,
+  namesOf,
+  ordersTemplate,
+  scanAll,
+  testDynamoClient,
+  uniquePrefix,
+} from './dynamodb';
+
+export interface HttpResult {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  /** The parsed body; `undefined` when it is not JSON. */
+  readonly body: unknown;
+}
+
+export interface E2eContext {
+  readonly api: LocalOrdersApi;
+  readonly client: DynamoDBClient;
+  readonly doc: DynamoDBDocumentClient;
+  readonly tables: TestTables;
+  request(method: string, path: string, init?: { body?: string | Buffer; headers?: Record<string, string> }): Promise<HttpResult>;
+  post(path: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResult>;
+  get(path: string, headers?: Record<string, string>): Promise<HttpResult>;
+  placeOrder(overrides?: Partial<PlaceOrderBody>, headers?: Record<string, string>): Promise<Order>;
+  counts(): Promise<TableCounts>;
+  close(): Promise<void>;
+}
+
+export interface PlaceOrderBody {
+  customerId: string;
+  currency: string;
+  items: { sku: string; quantity: number; unitPrice: number }[];
+}
+
+export const validOrder = (overrides: Partial<PlaceOrderBody> = {}): PlaceOrderBody => ({
+  customerId: 'c-1',
+  currency: 'EUR',
+  items: [
+    { sku: 'A-1', quantity: 2, unitPrice: 1250 },
+    { sku: 'B-2', quantity: 1, unitPrice: 999 },
+  ],
+  ...overrides,
+});
+
+/** The local Orders API over real HTTP, on its own tables in the tier's DynamoDB Local. */
+export const startE2e = async (): Promise<E2eContext> => {
+  const template = ordersTemplate();
+  const api = await startLocalOrdersApi({
+    dynamodbEndpoint: inject('dynamodbEndpoint'),
+    tablePrefix: uniquePrefix(),
+    template,
+    environmentOverrides: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+  });
+  const client = testDynamoClient();
+  const doc = documentClient(client);
+  const tables = namesOf(template, api.tables);
+
+  const request: E2eContext['request'] = async (method, path, init = {}) => {
+    const response = await fetch(`${api.url}${path}`, {
+      method,
+      headers: init.headers ?? {},
+      ...(init.body === undefined ? {} : { body: init.body }),
+    });
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text) as unknown;
+    } catch {
+      body = undefined;
+    }
+    return { status: response.status, headers: response.headers, text, body };
+  };
+  const post: E2eContext['post'] = async (path, body, headers = {}) =>
+    request('POST', path, {
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    });
+  const get: E2eContext['get'] = async (path, headers = {}) => request('GET', path, { headers });
+  const placeOrder: E2eContext['placeOrder'] = async (overrides, headers) => {
+    const result = await post('/orders', validOrder(overrides), headers);
+    expect(result.status).toBe(201);
+    return result.body as Order;
+  };
+  return {
+    api,
+    client,
+    doc,
+    tables,
+    request,
+    post,
+    get,
+    placeOrder,
+    counts: async () => countAll(doc, tables),
+    close: async () => {
+      await api.close();
+      client.destroy();
+    },
+  };
+};
+
+/**
+ * The project's invariant: every order has exactly one outbox event for each version 1..version,
+ * and each event's state is the order as it was at that version (the last one equals the order).
+ */
+export const expectOutboxInvariant = async (context: E2eContext): Promise<number> => {
+  const orders = (await scanAll(context.doc, context.tables.orders)) as unknown as Order[];
+  const events = await scanAll(context.doc, context.tables.outbox);
+  const byOrder = new Map<string, Record<string, unknown>[]>();
+  for (const event of events) {
+    const id = event.aggregateId as string;
+    byOrder.set(id, [...(byOrder.get(id) ?? []), event]);
+  }
+  expect(new Set(byOrder.keys())).toEqual(new Set(orders.map((order) => order.id)));
+  for (const order of orders) {
+    const own = (byOrder.get(order.id) ?? []).sort((a, b) => (a.version as number) - (b.version as number));
+    expect(own.map((event) => event.version)).toEqual(Array.from({ length: order.version }, (_, i) => i + 1));
+    const details = own.map((event) => JSON.parse(event.detail as string) as { version: number; state: Order });
+    details.forEach((detail, index) => {
+      expect(detail.version).toBe(index + 1);
+      expect(detail.state.version).toBe(index + 1);
+    });
+    expect(details.at(-1)?.state).toEqual(order);
+  }
+  return orders.length;
+};
