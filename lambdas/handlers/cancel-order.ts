@@ -1,15 +1,5 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import type { OrderCommands } from '../use-cases/order-commands';
-import type { HttpHandler } from './http';
-import { createOrderCommandHandler } from './order-command';
+import { createCancelOrderHandler } from '../http/cancel-order';
 import { logger, orderCommandsFromEnv } from './runtime';
-import { cancelOrderBody } from './schemas';
 
-/** `POST /orders/{id}/cancel` */
-export const createCancelOrderHandler = (commands: OrderCommands, log: Logger = logger): HttpHandler =>
-  createOrderCommandHandler(commands, log, cancelOrderBody, (body) => ({
-    type: 'cancel',
-    ...(body.reason === undefined ? {} : { reason: body.reason }),
-  }));
-
-export const handler = createCancelOrderHandler(orderCommandsFromEnv());
+/** Lambda entry point for `POST /orders/{id}/cancel`: configuration and clients are built once, at cold start. */
+export const handler = createCancelOrderHandler(orderCommandsFromEnv(), logger);

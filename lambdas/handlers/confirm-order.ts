@@ -1,12 +1,5 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import type { OrderCommands } from '../use-cases/order-commands';
-import type { HttpHandler } from './http';
-import { createOrderCommandHandler } from './order-command';
+import { createConfirmOrderHandler } from '../http/confirm-order';
 import { logger, orderCommandsFromEnv } from './runtime';
-import { confirmOrderBody } from './schemas';
 
-/** `POST /orders/{id}/confirm` */
-export const createConfirmOrderHandler = (commands: OrderCommands, log: Logger = logger): HttpHandler =>
-  createOrderCommandHandler(commands, log, confirmOrderBody, () => ({ type: 'confirm' }));
-
-export const handler = createConfirmOrderHandler(orderCommandsFromEnv());
+/** Lambda entry point for `POST /orders/{id}/confirm`: configuration and clients are built once, at cold start. */
+export const handler = createConfirmOrderHandler(orderCommandsFromEnv(), logger);

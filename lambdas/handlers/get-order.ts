@@ -1,19 +1,5 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { OrderNotFoundError } from '../domain/errors';
-import type { OrderQueries } from '../use-cases/order-queries';
-import { type HttpHandler, httpHandler, orderResponse, readMinVersion, readOrderId } from './http';
+import { createGetOrderHandler } from '../http/get-order';
 import { logger, orderQueriesFromEnv } from './runtime';
 
-/** `GET /orders/{id}`, honouring `X-Min-Version`. */
-export const createGetOrderHandler = (queries: OrderQueries, log: Logger = logger): HttpHandler =>
-  httpHandler(log, async (event) => {
-    const minVersion = readMinVersion(event);
-    const orderId = readOrderId(event);
-    if (orderId === undefined) {
-      throw new OrderNotFoundError(event.pathParameters?.id ?? '');
-    }
-    const view = await queries.get(orderId, minVersion);
-    return orderResponse(200, view.order, { 'x-read-source': view.source });
-  });
-
-export const handler = createGetOrderHandler(orderQueriesFromEnv());
+/** Lambda entry point for `GET /orders/{id}`: configuration and clients are built once, at cold start. */
+export const handler = createGetOrderHandler(orderQueriesFromEnv(), logger);

@@ -1,15 +1,5 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import type { OrderCommands } from '../use-cases/order-commands';
-import type { HttpHandler } from './http';
-import { createOrderCommandHandler } from './order-command';
+import { createShipOrderHandler } from '../http/ship-order';
 import { logger, orderCommandsFromEnv } from './runtime';
-import { shipOrderBody } from './schemas';
 
-/** `POST /orders/{id}/ship` */
-export const createShipOrderHandler = (commands: OrderCommands, log: Logger = logger): HttpHandler =>
-  createOrderCommandHandler(commands, log, shipOrderBody, (body) => ({
-    type: 'ship',
-    ...(body.trackingNumber === undefined ? {} : { trackingNumber: body.trackingNumber }),
-  }));
-
-export const handler = createShipOrderHandler(orderCommandsFromEnv());
+/** Lambda entry point for `POST /orders/{id}/ship`: configuration and clients are built once, at cold start. */
+export const handler = createShipOrderHandler(orderCommandsFromEnv(), logger);
