@@ -1,0 +1,152 @@
+import { App, Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { OrdersServiceStack, type OrdersServiceStackProps } from '../../../lib/orders-service-stack';
+
+const synth = (props: OrdersServiceStackProps = {}): { stack: OrdersServiceStack; template: Template } => {
+  // Bundling is skipped here; the offline synth test bundles for real.
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new OrdersServiceStack(app, 'OrdersService', props);
+  return { stack, template: Template.fromStack(stack) };
+};
+
+let stack: OrdersServiceStack;
+let template: Template;
+
+beforeAll(() => {
+  ({ stack, template } = synth());
+});
+
+/** Every IAM statement attached to the role of one function. */
+const statementsOf = (functionId: string): { Action: string | string[]; Resource: unknown }[] => {
+  const fn = stack.functions[functionId];
+  if (fn?.role === undefined) throw new Error(`no function ${functionId}`);
+  const roleId = stack.getLogicalId(fn.role.node.defaultChild as never);
+  const policies = template.findResources('AWS::IAM::Policy', {
+    Properties: { Roles: Match.arrayWith([{ Ref: roleId }]) },
+  });
+  return Object.values(policies).flatMap(
+    (policy) => (policy as { Properties: { PolicyDocument: { Statement: never[] } } }).Properties.PolicyDocument.Statement,
+  );
+};
+
+const actionsOf = (functionId: string): string[] =>
+  statementsOf(functionId)
+    .flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]))
+    .filter((action) => action.startsWith('dynamodb:'))
+    .sort();
+
+const refOf = (construct: { node: { defaultChild?: unknown } }): { 'Fn::GetAtt': [string, string] } => ({
+  'Fn::GetAtt': [stack.getLogicalId(construct.node.defaultChild as never), 'Arn'],
+});
+
+describe('OrdersServiceStack tables', () => {
+  it('keys the Orders table by id, with PITR and encryption at rest, retained on delete', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+      },
+    });
+  });
+
+  it('expires idempotency records by TTL on expiresAt', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'idempotencyKey', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+});
+
+describe('OrdersServiceStack API', () => {
+  it('routes every order operation of the contract', () => {
+    const routeKeys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (route) => (route as { Properties: { RouteKey: string } }).Properties.RouteKey,
+    );
+
+    expect(routeKeys.sort()).toEqual(
+      [
+        'GET /orders/{id}',
+        'POST /orders',
+        'POST /orders/{id}/cancel',
+        'POST /orders/{id}/confirm',
+        'POST /orders/{id}/ship',
+      ].sort(),
+    );
+  });
+
+  it('throttles the default stage', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+    });
+  });
+});
+
+describe('OrdersServiceStack functions', () => {
+  it('runs every function on Node.js 22, arm64, with tracing and Powertools settings', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+
+    expect(Object.keys(functions)).toHaveLength(5);
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'orders', POWERTOOLS_LOG_LEVEL: 'INFO' }) },
+    });
+  });
+
+  it('keeps function logs for a month', () => {
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 5);
+  });
+
+  it('gives the read function GetItem on the Orders table and nothing else', () => {
+    expect(actionsOf('GetOrder')).toEqual(['dynamodb:GetItem']);
+    const dynamo = statementsOf('GetOrder').filter((s) => String(s.Action).startsWith('dynamodb:'));
+    expect(dynamo.map((s) => s.Resource)).toEqual([[refOf(stack.ordersTable)]]);
+  });
+
+  it('gives each write function only reads and puts, and only puts on the outbox', () => {
+    for (const id of ['PlaceOrder', 'ConfirmOrder', 'ShipOrder', 'CancelOrder']) {
+      const statements = statementsOf(id).filter((s) => String(s.Action).startsWith('dynamodb:'));
+      expect(actionsOf(id)).toEqual(['dynamodb:GetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:PutItem']);
+      const outboxStatements = statements.filter((s) => JSON.stringify(s.Resource).includes(stack.getLogicalId(stack.outbox.table.node.defaultChild as never)));
+      expect(outboxStatements.map((s) => s.Action)).toEqual(['dynamodb:PutItem']);
+    }
+  });
+
+  it('gives write functions the outbox and idempotency settings, and the read function none', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          OUTBOX_TABLE_NAME: Match.anyValue(),
+          OUTBOX_PENDING_SHARDS: '4',
+          IDEMPOTENCY_TABLE_NAME: Match.anyValue(),
+          IDEMPOTENCY_TTL_SECONDS: '86400',
+        }),
+      },
+    });
+    const getOrder = template.toJSON().Resources[stack.getLogicalId(stack.functions.GetOrder?.node.defaultChild as never)];
+    expect(Object.keys(getOrder.Properties.Environment.Variables)).not.toContain('OUTBOX_TABLE_NAME');
+  });
+});
+
+describe('OrdersServiceStack props', () => {
+  it('refuses an idempotency TTL under the 24 hours the contract promises', () => {
+    expect(() => synth({ idempotencyTtl: Duration.hours(2) })).toThrow(/idempotencyTtl is 2 hours.*at least 24 hours/);
+  });
+
+  it('passes a longer idempotency TTL to the write functions', () => {
+    const { template: custom } = synth({ idempotencyTtl: Duration.days(2) });
+
+    custom.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ IDEMPOTENCY_TTL_SECONDS: '172800' }) },
+    });
+  });
+});
