@@ -1,13 +1,13 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoOrderRepository } from '../../lambdas/adapters/dynamodb-order-repository';
+import type { DynamoOrderRepository } from '../../lambdas/adapters/dynamodb-order-repository';
 import type { Order } from '../../lambdas/domain/order';
 import { createConfirmOrderHandler } from '../../lambdas/http/confirm-order';
 import { createPlaceOrderHandler } from '../../lambdas/http/place-order';
 import { OrderCommands } from '../../lambdas/use-cases/order-commands';
 import type { OrderRepository } from '../../lambdas/use-cases/ports';
-import { type TestTables, countAll, createTestTables, documentClient, outboxOf, testDynamoClient } from '../support/dynamodb';
+import { type TestTables, countAll, createTestTables, documentClient, outboxOf, testDynamoClient, testRepository } from '../support/dynamodb';
 
 /**
  * A Lambda that dies after its transaction commits and before API Gateway gets the response:
@@ -50,13 +50,7 @@ const orderBody = { customerId: 'c-crash', currency: 'EUR', items: [{ sku: 'A', 
 
 beforeAll(async () => {
   tables = await createTestTables(client);
-  repository = new DynamoOrderRepository(doc, {
-    ordersTableName: tables.orders,
-    outboxTableName: tables.outbox,
-    idempotencyTableName: tables.idempotency,
-    idempotencyTtlSeconds: 86_400,
-    pendingShards: 4,
-  });
+  repository = testRepository(doc, tables);
 });
 
 afterAll(() => {

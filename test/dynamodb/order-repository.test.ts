@@ -1,6 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoOrderRepository } from '../../lambdas/adapters/dynamodb-order-repository';
+import type { DynamoOrderRepository } from '../../lambdas/adapters/dynamodb-order-repository';
 import { OrderNotFoundError } from '../../lambdas/domain/errors';
 import { type OrderChange, applyCommand, placeOrder } from '../../lambdas/domain/order';
 import { IdempotencyKeyTakenError, StaleVersionError } from '../../lambdas/use-cases/errors';
@@ -11,6 +11,7 @@ import {
   documentClient,
   outboxOf,
   testDynamoClient,
+  testRepository,
 } from '../support/dynamodb';
 
 const client = testDynamoClient();
@@ -21,14 +22,7 @@ const now = new Date('2026-11-25T10:00:00.000Z');
 
 beforeAll(async () => {
   tables = await createTestTables(client);
-  repository = new DynamoOrderRepository(doc, {
-    ordersTableName: tables.orders,
-    outboxTableName: tables.outbox,
-    idempotencyTableName: tables.idempotency,
-    idempotencyTtlSeconds: 86_400,
-    pendingShards: 4,
-    now: () => now,
-  });
+  repository = testRepository(doc, tables, () => now);
 });
 
 afterAll(() => {

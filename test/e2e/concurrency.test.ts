@@ -1,19 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Order } from '../../lambdas/domain/order';
 import { outboxOf } from '../support/dynamodb';
-import { type E2eContext, expectOutboxInvariant, startE2e } from '../support/e2e';
+import { useE2e } from '../support/e2e';
 
-let ctx: E2eContext;
-
-beforeAll(async () => {
-  ctx = await startE2e();
-});
-
-afterAll(async () => {
-  const orders = await expectOutboxInvariant(ctx);
-  expect(orders).toBeGreaterThan(0);
-  await ctx.close();
-});
+const ctx = useE2e();
 
 const codeOf = (body: unknown): string | undefined => (body as { error?: { code?: string } }).error?.code;
 

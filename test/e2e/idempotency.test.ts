@@ -1,18 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Order } from '../../lambdas/domain/order';
 import { outboxOf, scanAll } from '../support/dynamodb';
-import { type E2eContext, expectOutboxInvariant, startE2e, validOrder } from '../support/e2e';
+import { useE2e, validOrder } from '../support/e2e';
 
-let ctx: E2eContext;
-
-beforeAll(async () => {
-  ctx = await startE2e();
-});
-
-afterAll(async () => {
-  await expectOutboxInvariant(ctx);
-  await ctx.close();
-});
+const ctx = useE2e();
 
 describe('Idempotency-Key', () => {
   it('replays the first response, byte for byte, with Idempotent-Replayed: true', async () => {

@@ -1,23 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Order } from '../../lambdas/domain/order';
 import type { TableCounts } from '../support/dynamodb';
-import { type E2eContext, type HttpResult, expectOutboxInvariant, startE2e, validOrder } from '../support/e2e';
+import { type HttpResult, useE2e, validOrder } from '../support/e2e';
 
 /**
  * Every refusal of CONTRACT.md: the status, the code, the error body, and that nothing was
  * written (no order, no version bump, no outbox item, no idempotency record).
  */
-let ctx: E2eContext;
+const ctx = useE2e();
 let order: Order;
 
 beforeAll(async () => {
-  ctx = await startE2e();
   order = await ctx.placeOrder();
-});
-
-afterAll(async () => {
-  await expectOutboxInvariant(ctx);
-  await ctx.close();
 });
 
 const expectRefusal = (result: HttpResult, status: number, code: string): void => {

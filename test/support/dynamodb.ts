@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { createDocumentClient } from '../../lambdas/adapters/dynamodb-client';
+import { DynamoOrderRepository } from '../../lambdas/adapters/dynamodb-order-repository';
 import { type CfnTemplate, createTablesFromTemplate, logicalIdOf, synthesizeOrdersTemplate } from '../../local/template';
 
 export interface TestTables {
@@ -84,3 +85,14 @@ export const countAll = async (client: DynamoDBDocumentClient, tables: TestTable
   outbox: (await scanAll(client, tables.outbox)).length,
   idempotency: (await scanAll(client, tables.idempotency)).length,
 });
+
+/** The production repository on the test tables, with a day-long idempotency TTL and 4 shards. */
+export const testRepository = (doc: DynamoDBDocumentClient, tables: TestTables, now?: () => Date): DynamoOrderRepository =>
+  new DynamoOrderRepository(doc, {
+    ordersTableName: tables.orders,
+    outboxTableName: tables.outbox,
+    idempotencyTableName: tables.idempotency,
+    idempotencyTtlSeconds: 86_400,
+    pendingShards: 4,
+    ...(now === undefined ? {} : { now }),
+  });

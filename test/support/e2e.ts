@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { expect, inject } from 'vitest';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
 import type { Order } from '../../lambdas/domain/order';
 import { type LocalOrdersApi, startLocalOrdersApi } from '../../local/orders-api';
 import {
@@ -108,6 +108,13 @@ export const startE2e = async (): Promise<E2eContext> => {
   };
 };
 
+const STATUS_AFTER: Record<string, Order['status']> = {
+  OrderPlaced: 'PLACED',
+  OrderConfirmed: 'CONFIRMED',
+  OrderShipped: 'SHIPPED',
+  OrderCancelled: 'CANCELLED',
+};
+
 /**
  * The project's invariant: every order has exactly one outbox event for each version 1..version,
  * and each event's state is the order as it was at that version (the last one equals the order).
@@ -124,12 +131,42 @@ export const expectOutboxInvariant = async (context: E2eContext): Promise<number
   for (const order of orders) {
     const own = (byOrder.get(order.id) ?? []).sort((a, b) => (a.version as number) - (b.version as number));
     expect(own.map((event) => event.version)).toEqual(Array.from({ length: order.version }, (_, i) => i + 1));
-    const details = own.map((event) => JSON.parse(event.detail as string) as { version: number; state: Order });
+    const details = own.map(
+      (event) => JSON.parse(event.detail as string) as { version: number; occurredAt: string; state: Order },
+    );
     details.forEach((detail, index) => {
+      const { id, customerId, currency, items, total, createdAt } = order;
       expect(detail.version).toBe(index + 1);
-      expect(detail.state.version).toBe(index + 1);
+      expect(detail.state).toMatchObject({ id, customerId, currency, items, total, createdAt, version: index + 1 });
+      expect(detail.state.status).toBe(STATUS_AFTER[own[index]?.detailType as string]);
+      expect(detail.state.updatedAt).toBe(detail.occurredAt);
     });
     expect(details.at(-1)?.state).toEqual(order);
   }
   return orders.length;
+};
+
+/**
+ * Starts the local API before a test file's tests and stops it after them, checking the outbox
+ * invariant on everything the file wrote. The returned object forwards to the running context.
+ */
+export const useE2e = (): E2eContext => {
+  let current: E2eContext | undefined;
+  beforeAll(async () => {
+    current = await startE2e();
+  });
+  afterAll(async () => {
+    if (current === undefined) return;
+    try {
+      expect(await expectOutboxInvariant(current)).toBeGreaterThan(0);
+    } finally {
+      await current.close();
+    }
+  });
+  return new Proxy({} as E2eContext, {
+    get: (_, property) => {
+      if (current === undefined) throw new Error('The e2e context is used before beforeAll ran.');
+      return Reflect.get(current, property);
+    },
+  });
 };
