@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { OrdersServiceStack } from '../lib/orders-service-stack';
 
 const app = new App();
@@ -7,3 +8,5 @@ new OrdersServiceStack(app, 'OrdersService', {
   description: 'Orders service with a transactional outbox',
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
+// Synth fails on any AwsSolutions finding that is not acknowledged, with its reason, in code.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,7 +1,9 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod, HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod, HttpStage, type IHttpRouteAuthorizer, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ORDER_ROUTES } from './order-routes';
 import { ServiceFunction } from './service-function';
@@ -20,6 +22,11 @@ export interface OrdersServiceStackProps extends StackProps {
   readonly idempotencyTtl?: Duration;
   /** @default 4 (see `TransactionalOutboxProps.pendingIndexShards`) */
   readonly pendingIndexShards?: number;
+  /**
+   * The authorizer every route uses (IAM, JWT, Lambda).
+   * @default - none: the API is open, as CONTRACT.md describes it; put one in front for production
+   */
+  readonly defaultAuthorizer?: IHttpRouteAuthorizer;
 }
 
 /** The Orders service: write model, idempotency keys, the transactional outbox and the HTTP API. */
@@ -60,11 +67,28 @@ export class OrdersServiceStack extends Stack {
       ...(props.pendingIndexShards === undefined ? {} : { pendingIndexShards: props.pendingIndexShards }),
     });
 
-    this.api = new HttpApi(this, 'HttpApi', { createDefaultStage: false });
+    this.api = new HttpApi(this, 'HttpApi', {
+      createDefaultStage: false,
+      ...(props.defaultAuthorizer === undefined ? {} : { defaultAuthorizer: props.defaultAuthorizer }),
+    });
+    if (props.defaultAuthorizer === undefined) {
+      Validations.of(this.api).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-APIG4',
+        reason: 'The reference API is open by contract; deployers pass defaultAuthorizer for production.',
+      });
+    }
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     new HttpStage(this, 'DefaultStage', {
       httpApi: this.api,
       autoDeploy: true,
       throttle: { rateLimit: 500, burstLimit: 1000 },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.jsonWithStandardFields(),
+      },
     });
 
     const functions: Record<string, ServiceFunction> = {};

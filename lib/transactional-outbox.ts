@@ -7,7 +7,7 @@ import {
   Table,
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
-import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { OUTBOX_KEY, OUTBOX_PENDING_INDEX, OUTBOX_TTL_ATTRIBUTE } from '../lambdas/adapters/outbox';
@@ -69,8 +69,9 @@ export class TransactionalOutbox extends Construct {
   }
 
   /** Lets `grantee` append events (as part of its transactions), and nothing else. */
-  public grantAppend(grantee: IGrantable): void {
-    this.table.grant(grantee, 'dynamodb:PutItem');
+  public grantAppend(grantee: IGrantable): Grant {
+    // On the table alone: `Table.grant` would add its indexes too, which a writer never needs.
+    return Grant.addToPrincipal({ grantee, actions: ['dynamodb:PutItem'], resourceArns: [this.table.tableArn] });
   }
 
   /**

@@ -1,4 +1,6 @@
-import { App, Duration } from 'aws-cdk-lib';
+import { App, Duration, Validations } from 'aws-cdk-lib';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OrdersServiceStack, type OrdersServiceStackProps } from '../../../lib/orders-service-stack';
@@ -80,6 +82,18 @@ describe('OrdersServiceStack API', () => {
     );
   });
 
+  it('writes JSON access logs for the default stage', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+    });
+  });
+
+  it('puts a given authorizer in front of every route', () => {
+    const { template: secured } = synth({ defaultAuthorizer: new HttpIamAuthorizer() });
+
+    secured.allResourcesProperties('AWS::ApiGatewayV2::Route', { AuthorizationType: 'AWS_IAM' });
+  });
+
   it('throttles the default stage', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
@@ -102,8 +116,9 @@ describe('OrdersServiceStack functions', () => {
     });
   });
 
-  it('keeps function logs for a month', () => {
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 5);
+  it('keeps the logs of the five functions and the API access logs for a month', () => {
+    template.resourceCountIs('AWS::Logs::LogGroup', 6);
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 6);
   });
 
   it('gives the read function GetItem on the Orders table and nothing else', () => {
@@ -134,6 +149,16 @@ describe('OrdersServiceStack functions', () => {
     });
     const getOrder = template.toJSON().Resources[stack.getLogicalId(stack.functions.GetOrder?.node.defaultChild as never)];
     expect(Object.keys(getOrder.Properties.Environment.Variables)).not.toContain('OUTBOX_TABLE_NAME');
+  });
+});
+
+describe('OrdersServiceStack checks', () => {
+  it('passes the cdk-nag AwsSolutions pack, with only acknowledged findings', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    new OrdersServiceStack(app, 'OrdersService');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+    expect(() => app.synth()).not.toThrow();
   });
 });
 
