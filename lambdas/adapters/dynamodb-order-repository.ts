@@ -159,8 +159,11 @@ export class DynamoOrderRepository implements OrderRepository {
     }
     const [orderReason, outboxReason, idempotencyReason] = error.CancellationReasons ?? [];
     const orderId = change.order.id;
-    if (idempotencyReason?.Code === 'ConditionalCheckFailed' && idempotencyReason.Item !== undefined) {
-      return new IdempotencyKeyTakenError(toOutcome(fromWire(idempotencyReason.Item)));
+    if (idempotencyReason?.Code === 'ConditionalCheckFailed') {
+      // Without the old item (it should come back, as asked) the use case re-reads the key.
+      return idempotencyReason.Item === undefined
+        ? new WriteConflictError(orderId, { cause: error })
+        : new IdempotencyKeyTakenError(toOutcome(fromWire(idempotencyReason.Item)));
     }
     if (orderReason?.Code === 'ConditionalCheckFailed') {
       if (change.expectedVersion !== 0 && orderReason.Item === undefined) {

@@ -46,6 +46,14 @@ describe('DynamoOrderRepository error translation', () => {
     await expect(repository.commit(change)).rejects.toBeInstanceOf(WriteConflictError);
   });
 
+  it('asks for a retry (which re-reads the key) when a taken key comes back without its record', async () => {
+    const { repository } = repositoryFailingWith(cancelledWith('None', 'None', 'ConditionalCheckFailed'));
+
+    await expect(repository.commit(change, { key: 'k', fingerprint: 'f', created: false })).rejects.toBeInstanceOf(
+      WriteConflictError,
+    );
+  });
+
   it('turns a failed outbox condition into an OutboxCollisionError', async () => {
     const { repository } = repositoryFailingWith(cancelledWith('None', 'ConditionalCheckFailed'));
 
