@@ -1,4 +1,5 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import {
   AttributeType,
   BillingMode,
@@ -7,10 +8,65 @@ import {
   Table,
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
+import { Archive, EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
-import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { FilterCriteria, FilterRule, type Function as LambdaFunction, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { OUTBOX_KEY, OUTBOX_PENDING_INDEX, OUTBOX_TTL_ATTRIBUTE } from '../lambdas/adapters/outbox';
+import { DEFAULT_MAX_REQUEST_BYTES } from '../lambdas/outbox/entries';
+import { OUTBOX_KEY, OUTBOX_PENDING_INDEX, OUTBOX_TTL_ATTRIBUTE } from '../lambdas/outbox/item';
+import { ServiceFunction } from './service-function';
+
+/** The relay's settings: how it reads the stream and how it publishes. */
+export interface OutboxRelayProps {
+  /**
+   * Stream records per invocation (1..10000).
+   * @default 100
+   */
+  readonly batchSize?: number;
+  /**
+   * How long Lambda gathers records before invoking with a batch that is not full.
+   * @default - none: invoke as soon as records arrive
+   */
+  readonly maxBatchingWindow?: Duration;
+  /**
+   * Retries of a failing batch before its metadata goes to the failure queue (0..10000).
+   * @default 10
+   */
+  readonly retryAttempts?: number;
+  /**
+   * Records older than this skip the relay and go to the failure queue (1 minute..7 days); the
+   * items stay pending for the reconciler. Bounds how long a poison record can hold its shard.
+   * @default Duration.hours(1)
+   */
+  readonly maxRecordAge?: Duration;
+  /**
+   * Concurrent batches per shard (1..10). Records of one item stay in order at any setting.
+   * @default 1
+   */
+  readonly parallelizationFactor?: number;
+  /**
+   * The `PutEvents` request size limit the relay packs to, counted as EventBridge counts it.
+   * @default 262144 (256 KB; AWS allows 1 MB since 2026)
+   */
+  readonly maxRequestBytes?: number;
+  /**
+   * `PutEvents` calls in flight at once per invocation.
+   * @default 4
+   */
+  readonly publishConcurrency?: number;
+  /**
+   * Attempts for an entry that keeps failing with a retryable code, the first included.
+   * @default 5
+   */
+  readonly publishMaxAttempts?: number;
+  /**
+   * How long a published item stays in the outbox before TTL removes it (at least 1 day).
+   * @default Duration.days(7)
+   */
+  readonly publishedRetention?: Duration;
+}
 
 export interface TransactionalOutboxProps {
   /**
@@ -25,30 +81,57 @@ export interface TransactionalOutboxProps {
    * @default RemovalPolicy.RETAIN - unsent events are never deleted with a stack
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * The bus the relay publishes to.
+   * @default - a new custom event bus with an archive
+   */
+  readonly eventBus?: IEventBus;
+  /**
+   * How long the archive of a bus this construct creates keeps events for replay.
+   * @default Duration.days(90)
+   */
+  readonly archiveRetention?: Duration;
+  /** @default - see each `OutboxRelayProps` default */
+  readonly relay?: OutboxRelayProps;
+  /**
+   * The Powertools service name (and metrics namespace) of the outbox functions.
+   * @default 'outbox'
+   */
+  readonly serviceName?: string;
 }
 
 /**
- * The outbox a service writes its events into, in the same DynamoDB transaction as its own data.
+ * The outbox a service writes its events into, in the same DynamoDB transaction as its own data,
+ * and the relay that carries them to EventBridge.
  *
- * Items are keyed by aggregate id and version; the table streams new images for the relay; TTL
- * on `expiresAt` prunes published items; the sparse `pending` index holds only unsent items,
- * oldest first per shard, for the reconciler.
+ * Items are keyed by aggregate id and version; the table streams new images to the relay (only
+ * INSERTs reach it); TTL on `expiresAt` prunes published items; the sparse `pending` index holds
+ * only unsent items, oldest first per shard. Batches the relay cannot finish go, as metadata, to
+ * `relayFailureQueue`; the items they name stay pending.
  */
 export class TransactionalOutbox extends Construct {
   /** The outbox table. */
   public readonly table: Table;
   /** The number of pending-index shards writers spread items over. */
   public readonly pendingIndexShards: number;
+  /** The bus events are published to. */
+  public readonly eventBus: IEventBus;
+  /** The archive of the bus, when this construct created the bus. */
+  public readonly archive?: Archive;
+  /** The relay function (DynamoDB stream to EventBridge). */
+  public readonly relayFunction: ServiceFunction;
+  /** Receives the metadata of stream batches the relay could not finish. */
+  public readonly relayFailureQueue: Queue;
+  /** Fires when anything lands in the failure queue. */
+  public readonly relayFailuresAlarm: Alarm;
+  /** Fires when the relay's stream falls behind by more than 5 minutes. */
+  public readonly relayIteratorAgeAlarm: Alarm;
 
   public constructor(scope: Construct, id: string, props: TransactionalOutboxProps = {}) {
     super(scope, id);
     this.pendingIndexShards = props.pendingIndexShards ?? 4;
-    if (!Number.isInteger(this.pendingIndexShards) || this.pendingIndexShards < 1 || this.pendingIndexShards > 100) {
-      throw new Error(
-        `TransactionalOutbox: pendingIndexShards must be an integer from 1 to 100, got ${props.pendingIndexShards}. ` +
-          'Leave it unset for the default of 4.',
-      );
-    }
+    const relay = resolveRelayProps(props.relay ?? {});
+    requireInteger('pendingIndexShards', this.pendingIndexShards, 1, 100, 'Leave it unset for the default of 4.');
 
     this.table = new Table(this, 'Table', {
       partitionKey: { name: OUTBOX_KEY.partitionKey, type: AttributeType.STRING },
@@ -65,6 +148,81 @@ export class TransactionalOutbox extends Construct {
       partitionKey: { name: OUTBOX_PENDING_INDEX.partitionKey, type: AttributeType.STRING },
       sortKey: { name: OUTBOX_PENDING_INDEX.sortKey, type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
+    });
+
+    if (props.eventBus === undefined) {
+      const bus = new EventBus(this, 'Bus');
+      this.archive = bus.archive('Archive', {
+        description: 'Every event of the outbox bus, for replay',
+        eventPattern: { account: [Stack.of(this).account] },
+        retention: props.archiveRetention ?? Duration.days(90),
+      });
+      this.eventBus = bus;
+    } else {
+      this.eventBus = props.eventBus;
+    }
+
+    this.relayFailureQueue = new Queue(this, 'RelayFailures', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.relayFailureQueue).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SQS3',
+      reason: 'This queue is itself the failure destination of the relay; it needs no dead-letter queue of its own.',
+    });
+
+    this.relayFunction = new ServiceFunction(this, 'Relay', {
+      entry: 'lambdas/handlers/outbox-relay.ts',
+      serviceName: props.serviceName ?? 'outbox',
+      description: 'Publishes new outbox items from the DynamoDB stream to EventBridge',
+      timeout: Duration.seconds(60),
+      environment: {
+        OUTBOX_TABLE_NAME: this.table.tableName,
+        EVENT_BUS_NAME: this.eventBus.eventBusName,
+        PUT_EVENTS_MAX_REQUEST_BYTES: String(relay.maxRequestBytes),
+        PUBLISH_CONCURRENCY: String(relay.publishConcurrency),
+        PUBLISH_MAX_ATTEMPTS: String(relay.publishMaxAttempts),
+        PUBLISHED_RETENTION_SECONDS: String(relay.publishedRetention.toSeconds()),
+      },
+    });
+    this.eventBus.grantPutEventsTo(this.relayFunction);
+    Grant.addToPrincipal({
+      grantee: this.relayFunction,
+      actions: ['dynamodb:UpdateItem'],
+      resourceArns: [this.table.tableArn],
+    });
+    this.relayFunction.addEventSource(
+      new DynamoEventSource(this.table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: relay.batchSize,
+        ...(relay.maxBatchingWindow === undefined ? {} : { maxBatchingWindow: relay.maxBatchingWindow }),
+        bisectBatchOnError: true,
+        retryAttempts: relay.retryAttempts,
+        maxRecordAge: relay.maxRecordAge,
+        parallelizationFactor: relay.parallelizationFactor,
+        reportBatchItemFailures: true,
+        onFailure: new SqsDlq(this.relayFailureQueue),
+        // Marks (MODIFY) and TTL deletions (REMOVE) never cost an invocation.
+        filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT') })],
+      }),
+    );
+
+    this.relayFailuresAlarm = new Alarm(this, 'RelayFailuresAlarm', {
+      alarmDescription: 'Stream batches the outbox relay gave up on; their items wait for the reconciler.',
+      metric: this.relayFailureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.relayIteratorAgeAlarm = new Alarm(this, 'RelayIteratorAgeAlarm', {
+      alarmDescription: 'The outbox relay is more than 5 minutes behind its stream.',
+      metric: this.relayFunction.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) }),
+      threshold: Duration.minutes(5).toMilliseconds(),
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
     });
   }
 
@@ -84,3 +242,53 @@ export class TransactionalOutbox extends Construct {
     fn.addEnvironment('OUTBOX_PENDING_SHARDS', String(this.pendingIndexShards));
   }
 }
+
+interface ResolvedRelayProps {
+  readonly batchSize: number;
+  readonly maxBatchingWindow?: Duration;
+  readonly retryAttempts: number;
+  readonly maxRecordAge: Duration;
+  readonly parallelizationFactor: number;
+  readonly maxRequestBytes: number;
+  readonly publishConcurrency: number;
+  readonly publishMaxAttempts: number;
+  readonly publishedRetention: Duration;
+}
+
+const resolveRelayProps = (props: OutboxRelayProps): ResolvedRelayProps => {
+  const resolved: ResolvedRelayProps = {
+    batchSize: props.batchSize ?? 100,
+    ...(props.maxBatchingWindow === undefined ? {} : { maxBatchingWindow: props.maxBatchingWindow }),
+    retryAttempts: props.retryAttempts ?? 10,
+    maxRecordAge: props.maxRecordAge ?? Duration.hours(1),
+    parallelizationFactor: props.parallelizationFactor ?? 1,
+    maxRequestBytes: props.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+    publishConcurrency: props.publishConcurrency ?? 4,
+    publishMaxAttempts: props.publishMaxAttempts ?? 5,
+    publishedRetention: props.publishedRetention ?? Duration.days(7),
+  };
+  requireInteger('relay.batchSize', resolved.batchSize, 1, 10_000, 'The default is 100.');
+  requireInteger('relay.retryAttempts', resolved.retryAttempts, 0, 10_000, 'Unlimited retries would let one poison record hold its shard; the default is 10.');
+  requireInteger('relay.parallelizationFactor', resolved.parallelizationFactor, 1, 10, 'The default is 1.');
+  requireInteger('relay.maxRequestBytes', resolved.maxRequestBytes, 1024, 1024 * 1024, 'EventBridge takes at most 1 MB a request; the default is 262144.');
+  requireInteger('relay.publishConcurrency', resolved.publishConcurrency, 1, 50, 'The default is 4.');
+  requireInteger('relay.publishMaxAttempts', resolved.publishMaxAttempts, 1, 20, 'The default is 5.');
+  const age = resolved.maxRecordAge.toSeconds();
+  if (age < 60 || age > 7 * 24 * 60 * 60) {
+    throw new Error(
+      `TransactionalOutbox: relay.maxRecordAge must be from 1 minute to 7 days, got ${resolved.maxRecordAge.toHumanString()}. The default is 1 hour.`,
+    );
+  }
+  if (resolved.publishedRetention.toSeconds() < 24 * 60 * 60) {
+    throw new Error(
+      `TransactionalOutbox: relay.publishedRetention must be at least 1 day, got ${resolved.publishedRetention.toHumanString()}. The default is 7 days.`,
+    );
+  }
+  return resolved;
+};
+
+const requireInteger = (name: string, value: number, min: number, max: number, hint: string): void => {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`TransactionalOutbox: ${name} must be an integer from ${min} to ${max}, got ${value}. ${hint}`);
+  }
+};

@@ -16,7 +16,7 @@ import {
   WriteConflictError,
 } from '../use-cases/errors';
 import type { IdempotencyRequest, OrderRepository, StoredOutcome } from '../use-cases/ports';
-import { newPendingOutboxItem } from './outbox';
+import { newPendingOutboxItem } from '../outbox/item';
 
 export interface DynamoOrderRepositoryOptions {
   readonly ordersTableName: string;

@@ -104,21 +104,27 @@ describe('OrdersServiceStack API', () => {
 });
 
 describe('OrdersServiceStack functions', () => {
-  it('runs every function on Node.js 22, arm64, with tracing and Powertools settings', () => {
-    const functions = template.findResources('AWS::Lambda::Function');
-
-    expect(Object.keys(functions)).toHaveLength(5);
+  it('runs every function (five API handlers and the relay) on Node.js 22, arm64, with tracing', () => {
+    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(6);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       TracingConfig: { Mode: 'Active' },
-      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'orders', POWERTOOLS_LOG_LEVEL: 'INFO' }) },
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_LOG_LEVEL: 'INFO', NODE_OPTIONS: '--enable-source-maps' }) },
     });
   });
 
-  it('keeps the logs of the five functions and the API access logs for a month', () => {
-    template.resourceCountIs('AWS::Logs::LogGroup', 6);
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 6);
+  it('names the API functions service "orders" in Powertools', () => {
+    template.resourcePropertiesCountIs(
+      'AWS::Lambda::Function',
+      { Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'orders' }) } },
+      5,
+    );
+  });
+
+  it('keeps the logs of every function and the API access logs for a month', () => {
+    template.resourceCountIs('AWS::Logs::LogGroup', 7);
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 7);
   });
 
   it('gives the read function GetItem on the Orders table and nothing else', () => {

@@ -1,11 +1,12 @@
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { TransactionalOutbox, type TransactionalOutboxProps } from '../../../lib/transactional-outbox';
 
 const build = (props?: TransactionalOutboxProps) => {
-  const stack = new Stack(new App(), 'Test');
+  const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Test');
   const outbox = new TransactionalOutbox(stack, 'Outbox', props);
   return { stack, outbox, template: () => Template.fromStack(stack) };
 };
@@ -80,7 +81,10 @@ describe('TransactionalOutbox', () => {
       Environment: { Variables: { OUTBOX_TABLE_NAME: Match.anyValue(), OUTBOX_PENDING_SHARDS: '8' } },
     });
     template().hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: [Match.objectLike({ Action: 'dynamodb:PutItem', Effect: 'Allow' })] },
+      Roles: [{ Ref: stack.getLogicalId(fn.role?.node.defaultChild as never) }],
+      PolicyDocument: {
+        Statement: [{ Action: 'dynamodb:PutItem', Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } }],
+      },
     });
   });
 
@@ -88,5 +92,131 @@ describe('TransactionalOutbox', () => {
     expect(() => build({ pendingIndexShards: shards })).toThrow(
       new RegExp(`pendingIndexShards must be an integer from 1 to 100, got ${shards}`),
     );
+  });
+});
+
+describe('TransactionalOutbox relay', () => {
+  const mapping = () => build().template();
+
+  it('maps the stream to the relay from TRIM_HORIZON, so nothing written before it starts is missed', () => {
+    mapping().hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 100,
+      EventSourceArn: { 'Fn::GetAtt': [Match.anyValue(), 'StreamArn'] },
+    });
+  });
+
+  it('invokes the relay for INSERTs only', () => {
+    mapping().hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'] }) }] },
+    });
+  });
+
+  it('reports batch item failures, splits failing batches, and bounds retries and record age', () => {
+    mapping().hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 3600,
+      ParallelizationFactor: 1,
+    });
+  });
+
+  it('sends batches it gives up on to an encrypted failure queue', () => {
+    const { outbox, stack, template } = build();
+    const queueArn = { 'Fn::GetAtt': [stack.getLogicalId(outbox.relayFailureQueue.node.defaultChild as never), 'Arn'] };
+
+    template().hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      DestinationConfig: { OnFailure: { Destination: queueArn } },
+    });
+    template().hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+  });
+
+  it('creates a custom bus with an archive of every event for replay', () => {
+    const template = build().template();
+
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    template.hasResourceProperties('AWS::Events::Archive', {
+      SourceArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] },
+      RetentionDays: 90,
+      EventPattern: { account: [{ Ref: 'AWS::AccountId' }] },
+    });
+  });
+
+  it('publishes to a given bus instead, creating none', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Test');
+    const bus = EventBus.fromEventBusName(stack, 'Existing', 'shared-bus');
+
+    new TransactionalOutbox(stack, 'Outbox', { eventBus: bus });
+
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Events::EventBus', 0);
+    template.resourceCountIs('AWS::Events::Archive', 0);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ EVENT_BUS_NAME: 'shared-bus' }) },
+    });
+  });
+
+  it('lets the relay put events on its one bus and update outbox items, and nothing more', () => {
+    const { outbox, stack, template } = build();
+    const roleId = stack.getLogicalId(outbox.relayFunction.role?.node.defaultChild as never);
+    const policies = template().findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } });
+    const statements = Object.values(policies).flatMap(
+      (policy) => (policy as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }).Properties.PolicyDocument.Statement,
+    );
+    const busArn = { 'Fn::GetAtt': [stack.getLogicalId(outbox.eventBus.node.defaultChild as never), 'Arn'] };
+    const tableArn = { 'Fn::GetAtt': [stack.getLogicalId(outbox.table.node.defaultChild as never), 'Arn'] };
+
+    expect(statements.filter((s) => JSON.stringify(s.Action).includes('events:'))).toEqual([
+      expect.objectContaining({ Action: 'events:PutEvents', Resource: busArn }),
+    ]);
+    expect(statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:UpdateItem'))).toEqual([
+      expect.objectContaining({ Action: 'dynamodb:UpdateItem', Resource: tableArn }),
+    ]);
+    const dynamoActions = statements.flatMap((s) => [s.Action].flat() as string[]).filter((a) => a.startsWith('dynamodb:'));
+    expect(dynamoActions.sort()).toEqual(
+      ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams', 'dynamodb:UpdateItem'].sort(),
+    );
+  });
+
+  it('gives the relay its bus, table, limits and retention', () => {
+    build({ relay: { maxRequestBytes: 1024 * 1024, publishedRetention: Duration.days(3) } })
+      .template()
+      .hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            OUTBOX_TABLE_NAME: { Ref: Match.anyValue() },
+            EVENT_BUS_NAME: { Ref: Match.anyValue() },
+            PUT_EVENTS_MAX_REQUEST_BYTES: '1048576',
+            PUBLISHED_RETENTION_SECONDS: String(3 * 24 * 60 * 60),
+            POWERTOOLS_SERVICE_NAME: 'outbox',
+          }),
+        },
+      });
+  });
+
+  it('alarms on anything in the failure queue and on a relay falling behind', () => {
+    const template = build().template();
+
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'IteratorAge',
+      Statistic: 'Maximum',
+      Threshold: 300_000,
+    });
+  });
+
+  it.each([
+    [{ batchSize: 0 }, /relay.batchSize must be an integer from 1 to 10000, got 0/],
+    [{ retryAttempts: -1 }, /relay.retryAttempts must be an integer from 0 to 10000, got -1/],
+    [{ maxRequestBytes: 2 * 1024 * 1024 }, /relay.maxRequestBytes .* got 2097152/],
+    [{ maxRecordAge: Duration.seconds(10) }, /relay.maxRecordAge must be from 1 minute to 7 days, got 10 seconds/],
+    [{ publishedRetention: Duration.hours(1) }, /relay.publishedRetention must be at least 1 day, got 1 hour/],
+  ])('refuses relay props %j at synth', (relay, message) => {
+    expect(() => build({ relay })).toThrow(message);
   });
 });

@@ -1,0 +1,145 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
+import { z } from 'zod';
+import type { MarkOutcome, OutboxMarker } from './marker';
+import type { EventBridgePublisher, PublishFailure } from './publisher';
+
+/** An outbox item as the stream carries it, with the record it came in. */
+export interface StreamedItem {
+  readonly aggregateId: string;
+  readonly version: number;
+  readonly eventId: string;
+  readonly source: string;
+  readonly detailType: string;
+  readonly detail: string;
+  readonly occurredAt: string;
+  readonly sequenceNumber: string;
+}
+
+export interface RelayReport {
+  readonly received: number;
+  /** Records that are not new pending items: MODIFY, REMOVE, TTL deletions, unknown names. */
+  readonly skipped: number;
+  readonly published: number;
+  readonly failedPermanently: number;
+  readonly failedTransiently: number;
+  readonly blocked: number;
+  readonly calls: number;
+  readonly retriedEntries: number;
+  readonly mark: MarkOutcome;
+  /** Publish time minus `occurredAt`, per published event. */
+  readonly lagsMs: readonly number[];
+}
+
+export interface RelayResult {
+  readonly response: DynamoDBBatchResponse;
+  readonly report: RelayReport;
+  readonly failures: readonly PublishFailure<StreamedItem>[];
+}
+
+const outboxItemSchema = z.object({
+  aggregateId: z.string().min(1),
+  version: z.number().int().positive(),
+  eventId: z.string().min(1),
+  source: z.string().min(1),
+  detailType: z.string().min(1),
+  detail: z.string().min(2),
+  occurredAt: z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'is not a time'),
+  status: z.string(),
+});
+
+/**
+ * The outbox relay: from a batch of stream records to events on the bus, then marks.
+ *
+ * Only INSERTs of pending items are published; everything else is skipped and counted, never
+ * failed. The answer names the earliest record (by sequence number) that could not be
+ * published, or was held back behind one that could not: Lambda resumes the shard there, so
+ * nothing after it is skipped. Publishing more than the earliest failure means some events are
+ * published again on that retry; consumers dedupe on `eventId`.
+ */
+export class OutboxRelay {
+  public constructor(
+    private readonly publisher: EventBridgePublisher,
+    private readonly marker: OutboxMarker,
+    private readonly now: () => Date = () => new Date(),
+    private readonly onMarkError: (key: { aggregateId: string; version: number }, error: unknown) => void = () =>
+      undefined,
+  ) {}
+
+  public async relay(records: readonly DynamoDBRecord[]): Promise<RelayResult> {
+    const items: StreamedItem[] = [];
+    const malformed: PublishFailure<StreamedItem>[] = [];
+    let skipped = 0;
+    for (const record of records) {
+      const parsed = parse(record);
+      if (parsed.kind === 'skip') {
+        skipped += 1;
+      } else if (parsed.kind === 'malformed') {
+        malformed.push(parsed.failure);
+      } else {
+        items.push(parsed.item);
+      }
+    }
+
+    const outcome = await this.publisher.publish(items);
+    const publishedAt = this.now();
+    const mark = await this.marker.markPublished(outcome.published, publishedAt, this.onMarkError);
+    const failures = [...malformed, ...outcome.failed];
+    const unpublished = [...failures.map((failure) => failure.item), ...outcome.blocked];
+    const earliest = unpublished.reduce<StreamedItem | undefined>(
+      (first, item) => (first === undefined || BigInt(item.sequenceNumber) < BigInt(first.sequenceNumber) ? item : first),
+      undefined,
+    );
+
+    return {
+      response: { batchItemFailures: earliest === undefined ? [] : [{ itemIdentifier: earliest.sequenceNumber }] },
+      failures,
+      report: {
+        received: records.length,
+        skipped,
+        published: outcome.published.length,
+        failedPermanently: failures.filter((failure) => failure.permanent).length,
+        failedTransiently: failures.filter((failure) => !failure.permanent).length,
+        blocked: outcome.blocked.length,
+        calls: outcome.calls,
+        retriedEntries: outcome.retriedEntries,
+        mark,
+        lagsMs: outcome.published.map((item) => publishedAt.getTime() - Date.parse(item.occurredAt)),
+      },
+    };
+  }
+}
+
+type Parsed =
+  | { readonly kind: 'skip' }
+  | { readonly kind: 'malformed'; readonly failure: PublishFailure<StreamedItem> }
+  | { readonly kind: 'item'; readonly item: StreamedItem };
+
+const parse = (record: DynamoDBRecord): Parsed => {
+  // DynamoDB Local names TTL deletions oddly and AWS calls them REMOVE; neither is an INSERT.
+  const image = record.dynamodb?.NewImage;
+  const sequenceNumber = record.dynamodb?.SequenceNumber;
+  if (record.eventName !== 'INSERT' || image === undefined || sequenceNumber === undefined) {
+    return { kind: 'skip' };
+  }
+  const raw = unmarshall(image as Record<string, AttributeValue>);
+  const result = outboxItemSchema.safeParse(raw);
+  if (!result.success) {
+    const keys = { aggregateId: String(raw.aggregateId ?? ''), version: Number(raw.version ?? 0) };
+    return {
+      kind: 'malformed',
+      failure: {
+        item: { ...keys, eventId: '', source: '', detailType: '', detail: '', occurredAt: '', sequenceNumber },
+        errorCode: 'MalformedOutboxItem',
+        errorMessage: result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
+        permanent: true,
+      },
+    };
+  }
+  if (result.data.status !== 'PENDING') {
+    return { kind: 'skip' };
+  }
+  const { status: _status, ...item } = result.data;
+  return { kind: 'item', item: { ...item, sequenceNumber } };
+};

@@ -1,0 +1,342 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type AttributeValue,
+  DescribeStreamCommand,
+  type DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type _Record as StreamRecord,
+  type Shard,
+} from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { type EventPattern, matchesPattern } from './event-pattern';
+
+/** What Lambda sends to a stream mapping's on-failure destination: metadata, never the records. */
+export interface StreamFailureMetadata {
+  readonly requestContext: { readonly condition: 'RetryAttemptsExhausted' | 'RecordAgeExceeded'; readonly approximateInvokeCount: number };
+  readonly responseContext: { readonly functionError?: string };
+  readonly DDBStreamBatchInfo: {
+    readonly shardId: string;
+    readonly startSequenceNumber: string;
+    readonly endSequenceNumber: string;
+    readonly approximateArrivalOfFirstRecord: string;
+    readonly approximateArrivalOfLastRecord: string;
+    readonly batchSize: number;
+    readonly streamArn: string;
+  };
+}
+
+export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | undefined | void>;
+
+export interface StreamPollerOptions {
+  readonly client: DynamoDBStreamsClient;
+  readonly streamArn: string;
+  readonly handler: StreamHandler;
+  /** @default 100 */
+  readonly batchSize?: number;
+  /** How long to gather records for a batch that is not full. @default 0 */
+  readonly maxBatchingWindowMs?: number;
+  /** Records matching none of these are dropped before the function, as Lambda does. @default - all pass */
+  readonly filters?: readonly EventPattern[];
+  /** @default false */
+  readonly reportBatchItemFailures?: boolean;
+  /** @default false */
+  readonly bisectBatchOnFunctionError?: boolean;
+  /** Retries of a failing batch before it goes to the failure destination; -1 is unlimited. @default -1 */
+  readonly maxRetryAttempts?: number;
+  /** Records older than this go to the failure destination instead of the function; -1 is unlimited. @default -1 */
+  readonly maxRecordAgeSeconds?: number;
+  /** The on-failure destination. @default - none: the batch is dropped */
+  readonly onFailure?: (metadata: StreamFailureMetadata) => Promise<void> | void;
+  /** @default 250 ms */
+  readonly pollIntervalMs?: number;
+  /** @default 'us-east-1' */
+  readonly region?: string;
+  /** Called when an invocation throws; the poller treats it as a function error. */
+  readonly onFunctionError?: (error: unknown) => void;
+}
+
+export interface StreamPollerStats {
+  invocations: number;
+  delivered: number;
+  filteredOut: number;
+  functionErrors: number;
+  partialFailures: number;
+  sentToFailureDestination: number;
+}
+
+interface ShardState {
+  readonly shardId: string;
+  iterator: string | undefined;
+  closed: boolean;
+  readonly buffer: DynamoDBRecord[];
+}
+
+/**
+ * Polls a DynamoDB (Local) stream and invokes a handler the way a Lambda event source mapping
+ * does: shards in parent-before-child order, records in order per shard, filter criteria, batch
+ * size and window, the partial batch response (resume from the lowest reported sequence
+ * number), bisection on function errors, bounded retries and record age, and an on-failure
+ * destination that receives metadata only.
+ */
+export class StreamPoller {
+  public readonly stats: StreamPollerStats = {
+    invocations: 0,
+    delivered: 0,
+    filteredOut: 0,
+    functionErrors: 0,
+    partialFailures: 0,
+    sentToFailureDestination: 0,
+  };
+  private readonly shards = new Map<string, ShardState>();
+  private readonly finished = new Set<string>();
+  private running: Promise<void> | undefined;
+  private stopping = false;
+  private paused = false;
+
+  public constructor(private readonly options: StreamPollerOptions) {}
+
+  /** Polls in the background until `stop()`. */
+  public start(): void {
+    if (this.running !== undefined) return;
+    this.stopping = false;
+    this.running = (async () => {
+      while (!this.stopping) {
+        if (!this.paused) {
+          try {
+            await this.pollOnce();
+          } catch (error: unknown) {
+            this.options.onFunctionError?.(error);
+          }
+        }
+        await sleep(this.options.pollIntervalMs ?? 250);
+      }
+    })();
+  }
+
+  public async stop(): Promise<void> {
+    this.stopping = true;
+    await this.running;
+    this.running = undefined;
+  }
+
+  /** While paused, records wait in the stream, as they do behind a disabled mapping. */
+  public setPaused(paused: boolean): void {
+    this.paused = paused;
+  }
+
+  public get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Polls until the stream has had nothing new for `quietPolls` polls in a row. */
+  public async drain(options: { quietPolls?: number; timeoutMs?: number } = {}): Promise<void> {
+    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+    let quiet = 0;
+    while (quiet < (options.quietPolls ?? 3)) {
+      if (Date.now() > deadline) throw new Error('The stream did not go quiet in time.');
+      quiet = (await this.pollOnce()) === 0 ? quiet + 1 : 0;
+      if (quiet > 0) await sleep(this.options.pollIntervalMs ?? 100);
+    }
+  }
+
+  /** One pass over every open shard: fetch, filter, batch, invoke. Returns the records fetched. */
+  public async pollOnce(): Promise<number> {
+    await this.discoverShards();
+    let fetched = 0;
+    for (const shard of this.shards.values()) {
+      if (this.finished.has(shard.shardId)) continue;
+      fetched += await this.fill(shard);
+      while (shard.buffer.length > 0) {
+        const batch = shard.buffer.slice(0, this.options.batchSize ?? 100);
+        await this.deliver(shard.shardId, batch, 0);
+        shard.buffer.splice(0, batch.length);
+      }
+      if (shard.closed && shard.buffer.length === 0) this.finished.add(shard.shardId);
+    }
+    return fetched;
+  }
+
+  private async discoverShards(): Promise<void> {
+    const all: Shard[] = [];
+    let start: string | undefined;
+    do {
+      const page = await this.options.client.send(
+        new DescribeStreamCommand({ StreamArn: this.options.streamArn, ExclusiveStartShardId: start }),
+      );
+      all.push(...(page.StreamDescription?.Shards ?? []));
+      start = page.StreamDescription?.LastEvaluatedShardId;
+    } while (start !== undefined);
+    const known = new Set(all.map((shard) => shard.ShardId));
+    for (const shard of all) {
+      const id = shard.ShardId;
+      if (id === undefined || this.shards.has(id)) continue;
+      const parent = shard.ParentShardId;
+      // A child waits until its parent is read to the end, so per-item order holds across splits.
+      if (parent !== undefined && known.has(parent) && !this.finished.has(parent)) continue;
+      const { ShardIterator } = await this.options.client.send(
+        new GetShardIteratorCommand({ StreamArn: this.options.streamArn, ShardId: id, ShardIteratorType: 'TRIM_HORIZON' }),
+      );
+      this.shards.set(id, { shardId: id, iterator: ShardIterator, closed: ShardIterator === undefined, buffer: [] });
+    }
+  }
+
+  /** Reads up to a batch of matching records into the shard's buffer. */
+  private async fill(shard: ShardState): Promise<number> {
+    const batchSize = this.options.batchSize ?? 100;
+    const windowEnds = Date.now() + (this.options.maxBatchingWindowMs ?? 0);
+    let fetched = 0;
+    while (!shard.closed && shard.buffer.length < batchSize) {
+      const page = await this.options.client.send(
+        new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: Math.min(1000, batchSize - shard.buffer.length) }),
+      );
+      shard.iterator = page.NextShardIterator;
+      shard.closed = page.NextShardIterator === undefined;
+      const records = (page.Records ?? []).map((record) => toLambdaRecord(record, this.options));
+      fetched += records.length;
+      const kept = records.filter((record) => this.passesFilters(record));
+      this.stats.filteredOut += records.length - kept.length;
+      shard.buffer.push(...kept);
+      if (records.length === 0) {
+        if (Date.now() >= windowEnds) break;
+        await sleep(Math.min(100, windowEnds - Date.now()));
+      }
+    }
+    return fetched;
+  }
+
+  private passesFilters(record: DynamoDBRecord): boolean {
+    const filters = this.options.filters ?? [];
+    return filters.length === 0 || filters.some((filter) => matchesPattern(filter, record));
+  }
+
+  /** Delivers `batch` until every record is processed or handed to the failure destination. */
+  private async deliver(shardId: string, batch: DynamoDBRecord[], firstAttempt: number): Promise<void> {
+    let records = batch;
+    for (let attempt = firstAttempt; ; attempt++) {
+      const maxAge = this.options.maxRecordAgeSeconds ?? -1;
+      const oldest = records[0]?.dynamodb?.ApproximateCreationDateTime ?? Date.now() / 1000;
+      if (maxAge >= 0 && Date.now() / 1000 - oldest > maxAge) {
+        await this.fail(shardId, records, 'RecordAgeExceeded', attempt, undefined);
+        return;
+      }
+
+      this.stats.invocations += 1;
+      let failedFrom: number | undefined;
+      let functionError: string | undefined;
+      try {
+        const response = await this.options.handler({ Records: records });
+        if (this.options.reportBatchItemFailures === true && response?.batchItemFailures !== undefined) {
+          failedFrom = lowestReported(records, response.batchItemFailures.map((failure) => failure.itemIdentifier));
+          if (failedFrom !== undefined) this.stats.partialFailures += 1;
+        }
+      } catch (error: unknown) {
+        this.stats.functionErrors += 1;
+        this.options.onFunctionError?.(error);
+        functionError = error instanceof Error ? error.name : 'Unhandled';
+        failedFrom = 0;
+      }
+      if (failedFrom === undefined) {
+        this.stats.delivered += records.length;
+        return;
+      }
+      this.stats.delivered += failedFrom;
+      const rest = records.slice(failedFrom);
+      const maxRetries = this.options.maxRetryAttempts ?? -1;
+      if (maxRetries >= 0 && attempt >= maxRetries) {
+        await this.fail(shardId, rest, 'RetryAttemptsExhausted', attempt + 1, functionError);
+        return;
+      }
+      if (functionError !== undefined && this.options.bisectBatchOnFunctionError === true && rest.length > 1) {
+        // Split and retry each half; a bisection does not count against the retry quota.
+        const half = Math.ceil(rest.length / 2);
+        await this.deliver(shardId, rest.slice(0, half), attempt);
+        await this.deliver(shardId, rest.slice(half), attempt);
+        return;
+      }
+      await sleep(Math.min(1000, 50 * 2 ** attempt));
+      records = rest;
+    }
+  }
+
+  private async fail(
+    shardId: string,
+    records: DynamoDBRecord[],
+    condition: StreamFailureMetadata['requestContext']['condition'],
+    invokeCount: number,
+    functionError: string | undefined,
+  ): Promise<void> {
+    this.stats.sentToFailureDestination += records.length;
+    const first = records[0]?.dynamodb;
+    const last = records.at(-1)?.dynamodb;
+    const at = (seconds: number | undefined): string => new Date((seconds ?? 0) * 1000).toISOString();
+    await this.options.onFailure?.({
+      requestContext: { condition, approximateInvokeCount: invokeCount },
+      responseContext: functionError === undefined ? {} : { functionError },
+      DDBStreamBatchInfo: {
+        shardId,
+        startSequenceNumber: first?.SequenceNumber ?? '',
+        endSequenceNumber: last?.SequenceNumber ?? '',
+        approximateArrivalOfFirstRecord: at(first?.ApproximateCreationDateTime),
+        approximateArrivalOfLastRecord: at(last?.ApproximateCreationDateTime),
+        batchSize: records.length,
+        streamArn: this.options.streamArn,
+      },
+    });
+  }
+}
+
+/**
+ * The index of the lowest reported sequence number in the batch. An identifier that names no
+ * record of the batch fails the whole batch, as Lambda treats it.
+ */
+const lowestReported = (batch: DynamoDBRecord[], identifiers: string[]): number | undefined => {
+  if (identifiers.length === 0) return undefined;
+  let lowest: number | undefined;
+  for (const identifier of identifiers) {
+    const index = batch.findIndex((record) => record.dynamodb?.SequenceNumber === identifier);
+    if (index < 0) return 0;
+    lowest = lowest === undefined ? index : Math.min(lowest, index);
+  }
+  return lowest;
+};
+
+/** The record as Lambda delivers it: attribute values in DynamoDB JSON, times in epoch seconds. */
+const toLambdaRecord = (record: StreamRecord, options: StreamPollerOptions): DynamoDBRecord => {
+  const data = record.dynamodb;
+  const images = (image: Record<string, AttributeValue> | undefined) =>
+    image === undefined ? undefined : Object.fromEntries(Object.entries(image).map(([k, v]) => [k, toLambdaValue(v)]));
+  return {
+    eventID: record.eventID,
+    eventName: record.eventName as DynamoDBRecord['eventName'],
+    eventVersion: record.eventVersion ?? '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: options.region ?? 'us-east-1',
+    eventSourceARN: options.streamArn,
+    ...(record.userIdentity === undefined
+      ? {}
+      : { userIdentity: { type: record.userIdentity.Type, principalId: record.userIdentity.PrincipalId } }),
+    dynamodb: {
+      ...(data?.ApproximateCreationDateTime === undefined
+        ? {}
+        : { ApproximateCreationDateTime: Math.floor(data.ApproximateCreationDateTime.getTime() / 1000) }),
+      ...(data?.Keys === undefined ? {} : { Keys: images(data.Keys) }),
+      ...(data?.NewImage === undefined ? {} : { NewImage: images(data.NewImage) }),
+      ...(data?.OldImage === undefined ? {} : { OldImage: images(data.OldImage) }),
+      ...(data?.SequenceNumber === undefined ? {} : { SequenceNumber: data.SequenceNumber }),
+      ...(data?.SizeBytes === undefined ? {} : { SizeBytes: data.SizeBytes }),
+      ...(data?.StreamViewType === undefined ? {} : { StreamViewType: data.StreamViewType }),
+    },
+  } as DynamoDBRecord;
+};
+
+type LambdaValue = Record<string, unknown>;
+
+const toLambdaValue = (value: AttributeValue): LambdaValue => {
+  if (value.B !== undefined) return { B: Buffer.from(value.B).toString('base64') };
+  if (value.BS !== undefined) return { BS: value.BS.map((b) => Buffer.from(b).toString('base64')) };
+  if (value.M !== undefined) return { M: Object.fromEntries(Object.entries(value.M).map(([k, v]) => [k, toLambdaValue(v)])) };
+  if (value.L !== undefined) return { L: value.L.map(toLambdaValue) };
+  const { $unknown: _unknown, ...rest } = value as AttributeValue & { $unknown?: unknown };
+  return rest as LambdaValue;
+};
