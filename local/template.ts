@@ -9,6 +9,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { App } from 'aws-cdk-lib';
+import type { EventPattern } from './event-pattern';
 import { OrdersServiceStack } from '../lib/orders-service-stack';
 
 /** The parts of a CloudFormation template the local tooling reads. */
@@ -137,3 +138,46 @@ export const functionEnvironment = (
 
 const isRef = (value: unknown): value is { Ref: string } =>
   typeof value === 'object' && value !== null && typeof (value as { Ref?: unknown }).Ref === 'string';
+
+/** The settings of a stream event source mapping, as the local poller needs them. */
+export interface StreamMappingSettings {
+  readonly functionLogicalId: string;
+  readonly tableLogicalId: string;
+  readonly batchSize: number;
+  readonly maxBatchingWindowMs: number;
+  readonly filters: EventPattern[];
+  readonly reportBatchItemFailures: boolean;
+  readonly bisectBatchOnFunctionError: boolean;
+  readonly maxRetryAttempts: number;
+  readonly maxRecordAgeSeconds: number;
+  /** The logical id of the SQS queue that receives failure metadata, if any. */
+  readonly onFailureQueueLogicalId?: string;
+}
+
+/** Every DynamoDB stream mapping of the template, with Lambda's defaults for what it leaves out. */
+export const streamMappingsOf = (template: CfnTemplate): StreamMappingSettings[] =>
+  Object.values(template.Resources)
+    .filter((resource) => resource.Type === 'AWS::Lambda::EventSourceMapping')
+    .map((resource) => resource.Properties ?? {})
+    .filter((props) => JSON.stringify(props.EventSourceArn ?? '').includes('StreamArn'))
+    .map((props) => {
+      const source = props.EventSourceArn as { 'Fn::GetAtt': [string, string] };
+      const functionName = props.FunctionName as { Ref: string };
+      const filters = ((props.FilterCriteria as { Filters?: { Pattern: string }[] } | undefined)?.Filters ?? []).map(
+        (filter) => JSON.parse(filter.Pattern) as EventPattern,
+      );
+      const destination = (props.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure
+        ?.Destination as { 'Fn::GetAtt'?: [string, string] } | undefined;
+      return {
+        functionLogicalId: functionName.Ref,
+        tableLogicalId: source['Fn::GetAtt'][0],
+        batchSize: (props.BatchSize as number | undefined) ?? 100,
+        maxBatchingWindowMs: ((props.MaximumBatchingWindowInSeconds as number | undefined) ?? 0) * 1000,
+        filters,
+        reportBatchItemFailures: ((props.FunctionResponseTypes as string[] | undefined) ?? []).includes('ReportBatchItemFailures'),
+        bisectBatchOnFunctionError: props.BisectBatchOnFunctionError === true,
+        maxRetryAttempts: (props.MaximumRetryAttempts as number | undefined) ?? -1,
+        maxRecordAgeSeconds: (props.MaximumRecordAgeInSeconds as number | undefined) ?? -1,
+        ...(destination?.['Fn::GetAtt'] === undefined ? {} : { onFailureQueueLogicalId: destination['Fn::GetAtt'][0] }),
+      };
+    });

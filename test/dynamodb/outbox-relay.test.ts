@@ -1,0 +1,183 @@
+import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type OrderChange, applyCommand, placeOrder } from '../../lambdas/domain/order';
+import { OUTBOX_PENDING_INDEX } from '../../lambdas/outbox/item';
+import { outboxOf, scanAll, testRepository } from '../support/dynamodb';
+import { outboxItem } from '../support/eventbridge';
+import { type RelayFixture, startRelayFixture } from '../support/relay';
+
+/**
+ * The relay end to end on this machine: orders committed to DynamoDB Local, the outbox stream
+ * read by the local poller with the mapping settings of the synthesized template, events
+ * published to the local EventBridge endpoint over HTTP, marks written back.
+ */
+let fixture: RelayFixture | undefined;
+
+afterEach(async () => {
+  await fixture?.close();
+  fixture = undefined;
+});
+
+const place = (customerId = 'c-1'): OrderChange =>
+  placeOrder({ customerId, currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 100 }] });
+
+const commitOrders = async (f: RelayFixture, count: number): Promise<OrderChange[]> => {
+  const repository = testRepository(f.doc, f.tables);
+  const changes = Array.from({ length: count }, () => place());
+  for (const change of changes) await repository.commit(change);
+  return changes;
+};
+
+const pendingInIndex = async (f: RelayFixture): Promise<number> => {
+  let count = 0;
+  for (let shard = 0; shard < 4; shard++) {
+    const page = await f.doc.send(
+      new QueryCommand({
+        TableName: f.tables.outbox,
+        IndexName: OUTBOX_PENDING_INDEX.indexName,
+        KeyConditionExpression: 'pendingShard = :shard',
+        ExpressionAttributeValues: { ':shard': String(shard) },
+      }),
+    );
+    count += page.Count ?? 0;
+  }
+  return count;
+};
+
+describe('the outbox relay on DynamoDB Local', () => {
+  it('publishes every committed event once, as EventBridge delivers it, and marks each item', async () => {
+    fixture = await startRelayFixture();
+    const changes = await commitOrders(fixture, 25);
+    const confirmed = applyCommand(changes[0]?.order ?? place().order, { type: 'confirm' });
+    await testRepository(fixture.doc, fixture.tables).commit(confirmed);
+    const startedAt = Date.now();
+
+    await fixture.relayPoller().drain();
+
+    const events = fixture.bus.accepted.map((accepted) => accepted.event);
+    expect(events).toHaveLength(26);
+    expect(new Set(events.map((event) => event.detail.eventId)).size).toBe(26);
+    const first = events.find((event) => event.detail.eventId === confirmed.event.detail.eventId);
+    expect(first).toMatchObject({
+      source: 'orders',
+      'detail-type': 'OrderConfirmed',
+      time: `${confirmed.event.detail.occurredAt.slice(0, 19)}Z`,
+      detail: JSON.parse(JSON.stringify(confirmed.event.detail)),
+    });
+    const items = await scanAll(fixture.doc, fixture.tables.outbox);
+    expect(items.every((item) => item.status === 'PUBLISHED')).toBe(true);
+    for (const item of items) {
+      expect(Date.parse(item.publishedAt as string)).toBeGreaterThanOrEqual(startedAt - 1000);
+      expect(item.expiresAt).toBeCloseTo(Math.floor(Date.parse(item.publishedAt as string) / 1000) + 7 * 86_400, -1);
+      expect(item.pendingShard).toBeUndefined();
+    }
+    expect(await pendingInIndex(fixture)).toBe(0);
+  });
+
+  it('invokes the relay only for INSERTs, as the template filter says: marks cost no invocation', async () => {
+    fixture = await startRelayFixture();
+    await commitOrders(fixture, 5);
+    const poller = fixture.relayPoller();
+
+    await poller.drain();
+    await poller.drain();
+
+    expect(fixture.mapping.filters).toEqual([{ eventName: ['INSERT'] }]);
+    expect(poller.stats.filteredOut).toBe(5);
+    expect(fixture.results.flatMap((result) => result.report.skipped)).toEqual([0]);
+    expect(fixture.bus.accepted).toHaveLength(5);
+  });
+
+  it('publishes and marks every item when 30% of entries fail transiently', async () => {
+    fixture = await startRelayFixture({ bus: { failureRate: 0.3 }, publisher: { maxAttempts: 12 } });
+    const changes = await commitOrders(fixture, 120);
+
+    await fixture.relayPoller().drain();
+
+    const published = new Set(fixture.bus.accepted.map((accepted) => accepted.event.detail.eventId));
+    expect(changes.every((change) => published.has(change.event.detail.eventId))).toBe(true);
+    expect(fixture.results.reduce((sum, result) => sum + result.report.retriedEntries, 0)).toBeGreaterThan(0);
+    expect(fixture.bus.calls.some((call) => call.failedEntryCount > 0)).toBe(true);
+    const items = await scanAll(fixture.doc, fixture.tables.outbox);
+    expect(items.filter((item) => item.status === 'PUBLISHED')).toHaveLength(120);
+  });
+
+  it('reports exactly the record that failed for good, holds back its later versions, and publishes the rest', async () => {
+    fixture = await startRelayFixture();
+    const huge = outboxItem('order-a', 1, 300 * 1024);
+    const later = outboxItem('order-a', 2);
+    const other = outboxItem('order-b', 1);
+    for (const item of [huge, later, other]) {
+      const { sequenceNumber: _seq, ...stored } = item;
+      await fixture.doc.send(new PutCommand({ TableName: fixture.tables.outbox, Item: { ...stored, pendingShard: '0', pendingSince: '2026-11-25T10:00:00.000Z' } }));
+    }
+    const records = await fixture.captureRecords();
+    const hugeRecord = records.find((record) => record.dynamodb?.Keys?.aggregateId?.S === 'order-a' && record.dynamodb.Keys.version?.N === '1');
+
+    const result = await fixture.relay.relay(records);
+
+    expect(result.response.batchItemFailures).toEqual([{ itemIdentifier: hugeRecord?.dynamodb?.SequenceNumber }]);
+    expect(result.failures).toEqual([expect.objectContaining({ errorCode: 'EntryTooLarge', permanent: true })]);
+    expect(result.report).toMatchObject({ published: 1, blocked: 1, failedPermanently: 1 });
+    expect(fixture.bus.accepted.map((accepted) => accepted.event.detail.aggregateId)).toEqual(['order-b']);
+    const orderA = await outboxOf(fixture.doc, fixture.tables.outbox, 'order-a');
+    expect(orderA.map((item) => item.status)).toEqual(['PENDING', 'PENDING']);
+  });
+
+  it('publishes nothing and fails nothing for MODIFY, REMOVE and TTL-deletion records', async () => {
+    fixture = await startRelayFixture();
+    const [change] = await commitOrders(fixture, 2);
+    await fixture.relayPoller().drain();
+    const key = { aggregateId: change?.order.id, version: 1 };
+    await fixture.doc.send(
+      new UpdateCommand({
+        TableName: fixture.tables.outbox,
+        Key: key,
+        UpdateExpression: 'SET expiresAt = :past',
+        ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 60 },
+      }),
+    );
+    const others = (await scanAll(fixture.doc, fixture.tables.outbox)).filter((item) => item.aggregateId !== key.aggregateId);
+    console.log('KEY', JSON.stringify(key), 'OTHERS', JSON.stringify(others.map((o) => [o.aggregateId, o.version, o.expiresAt])));
+    await fixture.doc.send(new DeleteCommand({ TableName: fixture.tables.outbox, Key: { aggregateId: others[0]?.aggregateId, version: 1 } }));
+    await waitFor(async () => { const left = await scanAll(fixture!.doc, fixture!.tables.outbox); console.log(JSON.stringify(left)); return left.length === 0; }, 30_000);
+    const records = (await fixture.captureRecords()).filter((record) => record.eventName !== 'INSERT');
+    fixture.bus.reset();
+
+    const result = await fixture.relay.relay(records);
+
+    const names = records.map((record) => record.eventName ?? 'none');
+    expect(names.filter((name) => name === 'MODIFY').length).toBeGreaterThanOrEqual(3);
+    expect(names).toContain('REMOVE');
+    expect(names.filter((name) => name !== 'MODIFY' && name !== 'REMOVE')).toHaveLength(1);
+    expect(result.response.batchItemFailures).toEqual([]);
+    expect(result.report).toMatchObject({ skipped: records.length, published: 0, calls: 0 });
+    expect(fixture.bus.accepted).toEqual([]);
+  });
+
+  it('publishes the same eventIds again on redelivery, and leaves the first marks intact', async () => {
+    fixture = await startRelayFixture();
+    await commitOrders(fixture, 3);
+    const records = (await fixture.captureRecords()).filter((record) => record.eventName === 'INSERT');
+    await fixture.relay.relay(records);
+    const firstMarks = await scanAll(fixture.doc, fixture.tables.outbox);
+    await sleep(20);
+
+    const again = await fixture.relay.relay(records);
+
+    const ids = fixture.bus.accepted.map((accepted) => accepted.event.detail.eventId as string);
+    expect(ids).toHaveLength(6);
+    expect(ids.slice(3).sort()).toEqual(ids.slice(0, 3).sort());
+    expect(again.report.mark).toEqual({ marked: 0, alreadyMarked: 3, failed: 0 });
+    expect(await scanAll(fixture.doc, fixture.tables.outbox)).toEqual(firstMarks);
+  });
+});
+
+const waitFor = async (condition: () => Promise<boolean>, timeoutMs: number): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('Timed out waiting for a condition.');
+    await sleep(250);
+  }
+};

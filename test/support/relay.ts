@@ -1,0 +1,110 @@
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { inject } from 'vitest';
+import { OutboxMarker } from '../../lambdas/outbox/marker';
+import { EventBridgePublisher, type EventBridgePublisherOptions } from '../../lambdas/outbox/publisher';
+import { OutboxRelay, type RelayResult } from '../../lambdas/outbox/relay';
+import { type LocalEventBridge, type LocalEventBridgeOptions, seededRandom, startLocalEventBridge } from '../../local/eventbridge';
+import { type StreamPollerOptions, StreamPoller } from '../../local/stream-poller';
+import { type StreamMappingSettings, streamMappingsOf } from '../../local/template';
+import { type TestTables, createTestTables, documentClient, ordersTemplate, testDynamoClient } from './dynamodb';
+import { localEventBridgeClient } from './eventbridge';
+
+export interface RelayFixture {
+  readonly client: DynamoDBClient;
+  readonly doc: DynamoDBDocumentClient;
+  readonly tables: TestTables;
+  readonly bus: LocalEventBridge;
+  readonly relay: OutboxRelay;
+  readonly results: RelayResult[];
+  readonly streamArn: string;
+  /** The relay's stream mapping, as the synthesized template defines it. */
+  readonly mapping: StreamMappingSettings;
+  /** A poller that runs the relay with the template's mapping settings. */
+  relayPoller(overrides?: Partial<StreamPollerOptions>): StreamPoller;
+  /** Every record on the outbox stream so far, unfiltered, as Lambda would deliver them. */
+  captureRecords(): Promise<DynamoDBRecord[]>;
+  close(): Promise<void>;
+}
+
+/** Fresh tables, a local bus and the relay wired to them, for one test. */
+export const startRelayFixture = async (
+  options: { bus?: LocalEventBridgeOptions; publisher?: Partial<EventBridgePublisherOptions> } = {},
+): Promise<RelayFixture> => {
+  const client = testDynamoClient();
+  const doc = documentClient(client);
+  const tables = await createTestTables(client);
+  const bus = await startLocalEventBridge({ random: seededRandom(11), ...options.bus });
+  const publisher = new EventBridgePublisher(localEventBridgeClient(bus.endpoint), {
+    eventBusName: 'orders-bus',
+    baseDelayMs: 1,
+    maxDelayMs: 10,
+    ...options.publisher,
+  });
+  const relay = new OutboxRelay(publisher, new OutboxMarker(doc, { tableName: tables.outbox }));
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tables.outbox }));
+  const streamArn = Table?.LatestStreamArn;
+  if (streamArn === undefined) throw new Error('The outbox table has no stream.');
+  const streams = new DynamoDBStreamsClient({ endpoint: inject('dynamodbEndpoint') });
+  const [mapping] = streamMappingsOf(ordersTemplate());
+  if (mapping === undefined) throw new Error('The template has no stream mapping.');
+  const results: RelayResult[] = [];
+  const pollers: StreamPoller[] = [];
+
+  const relayPoller = (overrides: Partial<StreamPollerOptions> = {}): StreamPoller => {
+    const poller = new StreamPoller({
+      client: streams,
+      streamArn,
+      handler: async (event) => {
+        const result = await relay.relay(event.Records);
+        results.push(result);
+        return result.response;
+      },
+      batchSize: mapping.batchSize,
+      filters: mapping.filters,
+      reportBatchItemFailures: mapping.reportBatchItemFailures,
+      bisectBatchOnFunctionError: mapping.bisectBatchOnFunctionError,
+      maxRetryAttempts: mapping.maxRetryAttempts,
+      pollIntervalMs: 50,
+      ...overrides,
+    });
+    pollers.push(poller);
+    return poller;
+  };
+
+  const captureRecords = async (): Promise<DynamoDBRecord[]> => {
+    const captured: DynamoDBRecord[] = [];
+    const poller = new StreamPoller({
+      client: streams,
+      streamArn,
+      pollIntervalMs: 50,
+      batchSize: 1000,
+      handler: async (event) => {
+        captured.push(...event.Records);
+      },
+    });
+    await poller.drain();
+    return captured;
+  };
+
+  return {
+    client,
+    doc,
+    tables,
+    bus,
+    relay,
+    results,
+    streamArn,
+    mapping,
+    relayPoller,
+    captureRecords,
+    close: async () => {
+      await Promise.all(pollers.map((poller) => poller.stop()));
+      await bus.close();
+      streams.destroy();
+      client.destroy();
+    },
+  };
+};
