@@ -1,8 +1,9 @@
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { type OrderChange, applyCommand, placeOrder } from '../../lambdas/domain/order';
 import { OUTBOX_PENDING_INDEX } from '../../lambdas/outbox/item';
+import { startDynamoDbLocal } from '../../local/dynamodb-local';
 import { outboxOf, scanAll, testRepository } from '../support/dynamodb';
 import { outboxItem } from '../support/eventbridge';
 import { type RelayFixture, startRelayFixture } from '../support/relay';
@@ -126,33 +127,33 @@ describe('the outbox relay on DynamoDB Local', () => {
   });
 
   it('publishes nothing and fails nothing for MODIFY, REMOVE and TTL-deletion records', async () => {
-    fixture = await startRelayFixture();
-    const [change] = await commitOrders(fixture, 2);
-    await fixture.relayPoller().drain();
-    const key = { aggregateId: change?.order.id, version: 1 };
+    // A fresh engine: DynamoDB Local's TTL sweep slows down as tables accumulate in one instance.
+    const engine = await startDynamoDbLocal();
+    onTestFinished(() => engine.stop());
+    fixture = await startRelayFixture({ dynamodbEndpoint: engine.endpoint });
+    const [expiring, removed] = await commitOrders(fixture, 2);
+    // DynamoDB Local's TTL sweep only reaches items that are in the table's GSI (a bug of the
+    // engine: AWS deletes every expired item), so the expiring item keeps its pending-index keys.
     await fixture.doc.send(
       new UpdateCommand({
         TableName: fixture.tables.outbox,
-        Key: key,
+        Key: { aggregateId: expiring?.order.id, version: 1 },
         UpdateExpression: 'SET expiresAt = :past',
         ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 60 },
       }),
     );
-    const others = (await scanAll(fixture.doc, fixture.tables.outbox)).filter((item) => item.aggregateId !== key.aggregateId);
-    console.log('KEY', JSON.stringify(key), 'OTHERS', JSON.stringify(others.map((o) => [o.aggregateId, o.version, o.expiresAt])));
-    await fixture.doc.send(new DeleteCommand({ TableName: fixture.tables.outbox, Key: { aggregateId: others[0]?.aggregateId, version: 1 } }));
-    await waitFor(async () => { const left = await scanAll(fixture!.doc, fixture!.tables.outbox); console.log(JSON.stringify(left)); return left.length === 0; }, 30_000);
+    await fixture.doc.send(
+      new DeleteCommand({ TableName: fixture.tables.outbox, Key: { aggregateId: removed?.order.id, version: 1 } }),
+    );
+    await waitFor(async () => (await scanAll(fixture?.doc as never, fixture?.tables.outbox ?? '')).length === 0, 60_000);
     const records = (await fixture.captureRecords()).filter((record) => record.eventName !== 'INSERT');
-    fixture.bus.reset();
 
     const result = await fixture.relay.relay(records);
 
-    const names = records.map((record) => record.eventName ?? 'none');
-    expect(names.filter((name) => name === 'MODIFY').length).toBeGreaterThanOrEqual(3);
-    expect(names).toContain('REMOVE');
-    expect(names.filter((name) => name !== 'MODIFY' && name !== 'REMOVE')).toHaveLength(1);
+    // DynamoDB Local writes the TTL deletion under a name the SDK does not know (AWS: REMOVE).
+    expect(records.map((record) => record.eventName as string).sort()).toEqual(['MODIFY', 'REMOVE', 'UNKNOWN_TO_SDK_VERSION']);
     expect(result.response.batchItemFailures).toEqual([]);
-    expect(result.report).toMatchObject({ skipped: records.length, published: 0, calls: 0 });
+    expect(result.report).toMatchObject({ skipped: 3, published: 0, calls: 0 });
     expect(fixture.bus.accepted).toEqual([]);
   });
 

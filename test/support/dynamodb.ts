@@ -20,8 +20,8 @@ export const ordersTemplate = (): CfnTemplate => {
   return template;
 };
 
-export const testDynamoClient = (): DynamoDBClient =>
-  new DynamoDBClient({ endpoint: inject('dynamodbEndpoint'), maxAttempts: 3 });
+export const testDynamoClient = (endpoint: string = inject('dynamodbEndpoint')): DynamoDBClient =>
+  new DynamoDBClient({ endpoint, maxAttempts: 3 });
 
 export const uniquePrefix = (): string => `t${randomBytes(4).toString('hex')}-`;
 

@@ -31,9 +31,15 @@ export interface RelayFixture {
 
 /** Fresh tables, a local bus and the relay wired to them, for one test. */
 export const startRelayFixture = async (
-  options: { bus?: LocalEventBridgeOptions; publisher?: Partial<EventBridgePublisherOptions> } = {},
+  options: {
+    bus?: LocalEventBridgeOptions;
+    publisher?: Partial<EventBridgePublisherOptions>;
+    /** @default the tier's shared DynamoDB Local */
+    dynamodbEndpoint?: string;
+  } = {},
 ): Promise<RelayFixture> => {
-  const client = testDynamoClient();
+  const endpoint = options.dynamodbEndpoint ?? inject('dynamodbEndpoint');
+  const client = testDynamoClient(endpoint);
   const doc = documentClient(client);
   const tables = await createTestTables(client);
   const bus = await startLocalEventBridge({ random: seededRandom(11), ...options.bus });
@@ -47,7 +53,7 @@ export const startRelayFixture = async (
   const { Table } = await client.send(new DescribeTableCommand({ TableName: tables.outbox }));
   const streamArn = Table?.LatestStreamArn;
   if (streamArn === undefined) throw new Error('The outbox table has no stream.');
-  const streams = new DynamoDBStreamsClient({ endpoint: inject('dynamodbEndpoint') });
+  const streams = new DynamoDBStreamsClient({ endpoint });
   const [mapping] = streamMappingsOf(ordersTemplate());
   if (mapping === undefined) throw new Error('The template has no stream mapping.');
   const results: RelayResult[] = [];
