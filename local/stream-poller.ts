@@ -242,16 +242,16 @@ export class StreamPoller {
       }
       this.stats.delivered += failedFrom;
       const rest = records.slice(failedFrom);
-      const maxRetries = this.options.maxRetryAttempts ?? -1;
-      if (maxRetries >= 0 && attempt >= maxRetries) {
-        await this.fail(shardId, rest, 'RetryAttemptsExhausted', attempt + 1, functionError);
-        return;
-      }
       if (functionError !== undefined && this.options.bisectBatchOnFunctionError === true && rest.length > 1) {
         // Split and retry each half; a bisection does not count against the retry quota.
         const half = Math.ceil(rest.length / 2);
         await this.deliver(shardId, rest.slice(0, half), attempt);
         await this.deliver(shardId, rest.slice(half), attempt);
+        return;
+      }
+      const maxRetries = this.options.maxRetryAttempts ?? -1;
+      if (maxRetries >= 0 && attempt >= maxRetries) {
+        await this.fail(shardId, rest, 'RetryAttemptsExhausted', attempt + 1, functionError);
         return;
       }
       await sleep(Math.min(1000, 50 * 2 ** attempt));
