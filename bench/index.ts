@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { startDynamoDbLocal } from '../local/dynamodb-local';
+import { type RelayFigure, benchRelay } from './relay';
 import { benchWritePath } from './write-path';
 
 process.env.AWS_REGION ??= 'us-east-1';
@@ -9,13 +10,27 @@ process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
 /** `npm run bench`: figures as ratios against a baseline measured in the same run. */
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
-    options: { rounds: { type: 'string', default: '1000' }, warmup: { type: 'string', default: '200' } },
+    options: {
+      rounds: { type: 'string', default: '1000' },
+      warmup: { type: 'string', default: '200' },
+      events: { type: 'string', default: '1000' },
+      only: { type: 'string' },
+    },
   });
   const rounds = Number(values.rounds);
   const warmup = Number(values.warmup);
   const engine = await startDynamoDbLocal();
   try {
-    const results = await benchWritePath(engine.endpoint, rounds, warmup);
+    if (values.only === undefined || values.only === 'write') await reportWritePath(engine.endpoint, rounds, warmup);
+    if (values.only === undefined || values.only === 'relay') await reportRelay(engine.endpoint, Number(values.events));
+  } finally {
+    await engine.stop();
+  }
+};
+
+const reportWritePath = async (endpoint: string, rounds: number, warmup: number): Promise<void> => {
+  {
+    const results = await benchWritePath(endpoint, rounds, warmup);
     const [baseline] = results;
     if (baseline === undefined) throw new Error('no baseline measured');
     process.stdout.write(
@@ -29,9 +44,25 @@ const main = async (): Promise<void> => {
       );
     }
     process.stdout.write('\n(x = ratio to the baseline in this run; absolute figures on DynamoDB Local say nothing about AWS.)\n');
-  } finally {
-    await engine.stop();
   }
+};
+
+const reportRelay = async (endpoint: string, events: number): Promise<void> => {
+  const figures = await benchRelay(endpoint, events);
+  const [baseline] = figures;
+  if (baseline === undefined) throw new Error('no baseline measured');
+  const rate = (figure: RelayFigure): number => figure.events / figure.seconds;
+  process.stdout.write(`\nRelay: ${events} outbox events from real stream records to the local EventBridge, publish + mark\n\n`);
+  process.stdout.write(
+    `${'variant'.padEnd(34)}${'events/s'.padStart(10)}${'calls/1000'.padStart(12)}${'speed x'.padStart(9)}${'fewer calls x'.padStart(15)}\n`,
+  );
+  for (const figure of figures) {
+    process.stdout.write(
+      `${figure.name.padEnd(34)}${rate(figure).toFixed(0).padStart(10)}${figure.callsPer1000.toFixed(0).padStart(12)}` +
+        `${(rate(figure) / rate(baseline)).toFixed(2).padStart(9)}${(baseline.callsPer1000 / figure.callsPer1000).toFixed(1).padStart(15)}\n`,
+    );
+  }
+  process.stdout.write('\n(x = ratio to the naive baseline in this run.)\n');
 };
 
 main().catch((error: unknown) => {
