@@ -7,6 +7,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 /** Quiet logs and fake credentials; endpoints come from each tier's global setup. */
 const env = {
   POWERTOOLS_LOG_LEVEL: 'SILENT',
+  POWERTOOLS_METRICS_DISABLED: 'true',
   POWERTOOLS_SERVICE_NAME: 'orders',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'local',

@@ -1,0 +1,62 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { placeOrder } from '../../lambdas/domain/order';
+import { createOutboxRelayHandler } from '../../lambdas/outbox/relay-handler';
+import { testRepository } from '../support/dynamodb';
+import { outboxItem } from '../support/eventbridge';
+import { type RelayFixture, startRelayFixture } from '../support/relay';
+
+let fixture: RelayFixture | undefined;
+
+afterEach(async () => {
+  await fixture?.close();
+  fixture = undefined;
+});
+
+const context = { functionName: 'relay', awsRequestId: 'r-1' } as unknown as Context;
+
+describe('the relay Lambda handler', () => {
+  it('emits the relay metrics and logs each unpublished item by id, never by payload', async () => {
+    fixture = await startRelayFixture();
+    const repository = testRepository(fixture.doc, fixture.tables);
+    for (let i = 0; i < 3; i++) {
+      await repository.commit(placeOrder({ customerId: 'c', currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 1 }] }));
+    }
+    const { sequenceNumber: _seq, ...huge } = outboxItem('order-huge', 1, 300 * 1024);
+    await fixture.doc.send(new PutCommand({ TableName: fixture.tables.outbox, Item: huge }));
+    const records = await fixture.captureRecords();
+    const metrics = new Metrics({ namespace: 'test', serviceName: 'outbox' });
+    const emitted: Record<string, unknown>[] = [];
+    vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => {
+      emitted.push(metrics.serializeMetrics() as Record<string, unknown>);
+      metrics.clearMetrics();
+      return metrics;
+    });
+    const logger = new Logger({ logLevel: 'SILENT' });
+    const errors = vi.spyOn(logger, 'error');
+
+    const response = await createOutboxRelayHandler(fixture.relay, logger, metrics)({ Records: records }, context);
+
+    expect(response.batchItemFailures).toHaveLength(1);
+    expect(emitted).toHaveLength(1);
+    expect(emitted[0]).toMatchObject({
+      EventsPublished: 3,
+      PermanentFailures: 1,
+      TransientFailures: 0,
+      RecordsSkipped: 0,
+      EntriesRetried: 0,
+      MarkFailures: 0,
+      PutEventsCalls: 1,
+      RelayLag: expect.arrayContaining([expect.any(Number)]),
+    });
+    expect((emitted[0]?.RelayLag as number[]).length).toBe(3);
+    expect(errors).toHaveBeenCalledTimes(1);
+    const [message, fields] = errors.mock.calls[0] as [string, Record<string, unknown>];
+    expect(message).toBe('Outbox item not published');
+    expect(fields).toMatchObject({ aggregateId: 'order-huge', version: 1, errorCode: 'EntryTooLarge', permanent: true });
+    expect(JSON.stringify(fields)).not.toContain('padding');
+  });
+});
