@@ -1,12 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { createDocumentClient } from '../lambdas/adapters/dynamodb-client';
-import { DynamoOrderRepository } from '../lambdas/adapters/dynamodb-order-repository';
 import { placeOrder } from '../lambdas/domain/order';
 import { toEntry } from '../lambdas/outbox/entries';
 import { OutboxMarker } from '../lambdas/outbox/marker';
@@ -14,7 +12,7 @@ import { EventBridgePublisher } from '../lambdas/outbox/publisher';
 import { OutboxRelay } from '../lambdas/outbox/relay';
 import { startLocalEventBridge } from '../local/eventbridge';
 import { StreamPoller } from '../local/stream-poller';
-import { createTablesFromTemplate, logicalIdOf, synthesizeOrdersTemplate } from '../local/template';
+import { benchTables } from './setup';
 
 export interface RelayFigure {
   readonly name: string;
@@ -29,19 +27,8 @@ export interface RelayFigure {
  * one call per record, measured in the same run on DynamoDB Local and the local EventBridge.
  */
 export const benchRelay = async (endpoint: string, events: number): Promise<RelayFigure[]> => {
-  const template = synthesizeOrdersTemplate();
-  const client = new DynamoDBClient({ endpoint });
-  const doc = createDocumentClient(client);
-  const names = await createTablesFromTemplate(client, template, `relaybench${Date.now()}-`);
-  const table = (path: string): string => names[logicalIdOf(template, path)] ?? '';
-  const outboxTable = table('OrdersService/Outbox/Table/Resource');
-  const repository = new DynamoOrderRepository(doc, {
-    ordersTableName: table('OrdersService/OrdersTable/Resource'),
-    outboxTableName: outboxTable,
-    idempotencyTableName: table('OrdersService/IdempotencyTable/Resource'),
-    idempotencyTtlSeconds: 86_400,
-    pendingShards: 4,
-  });
+  const { client, doc, tables, repository } = await benchTables(endpoint, 'relaybench');
+  const outboxTable = tables.outbox;
   for (let i = 0; i < events; i++) {
     await repository.commit(placeOrder({ customerId: `c-${i}`, currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 1 }] }));
   }

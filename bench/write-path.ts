@@ -1,10 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { createDocumentClient } from '../lambdas/adapters/dynamodb-client';
-import { DynamoOrderRepository } from '../lambdas/adapters/dynamodb-order-repository';
 import { placeOrder } from '../lambdas/domain/order';
-import { createTablesFromTemplate, logicalIdOf, synthesizeOrdersTemplate } from '../local/template';
+import { benchTables } from './setup';
 
 export interface LatencySummary {
   readonly name: string;
@@ -37,19 +34,8 @@ const newOrder = () =>
  * equally; only the ratios are meant to travel to AWS, not the absolute figures.
  */
 export const benchWritePath = async (endpoint: string, rounds: number, warmup: number): Promise<LatencySummary[]> => {
-  const template = synthesizeOrdersTemplate();
-  const client = new DynamoDBClient({ endpoint });
-  const doc = createDocumentClient(client);
-  const names = await createTablesFromTemplate(client, template, `bench${Date.now()}-`);
-  const table = (constructPath: string): string => names[logicalIdOf(template, constructPath)] ?? '';
-  const ordersTableName = table('OrdersService/OrdersTable/Resource');
-  const repository = new DynamoOrderRepository(doc, {
-    ordersTableName,
-    outboxTableName: table('OrdersService/Outbox/Table/Resource'),
-    idempotencyTableName: table('OrdersService/IdempotencyTable/Resource'),
-    idempotencyTtlSeconds: 86_400,
-    pendingShards: 4,
-  });
+  const { client, doc, tables, repository } = await benchTables(endpoint, 'bench');
+  const ordersTableName = tables.orders;
 
   const variants: [string, (i: number) => Promise<unknown>][] = [
     [

@@ -181,3 +181,24 @@ export const streamMappingsOf = (template: CfnTemplate): StreamMappingSettings[]
         ...(destination?.['Fn::GetAtt'] === undefined ? {} : { onFailureQueueLogicalId: destination['Fn::GetAtt'][0] }),
       };
     });
+
+/** The local names of the Orders service's tables. */
+export interface OrdersTables {
+  readonly orders: string;
+  readonly outbox: string;
+  readonly idempotency: string;
+}
+
+/** Picks the Orders service's tables out of the names `createTablesFromTemplate` returned. */
+export const ordersTablesOf = (template: CfnTemplate, names: Record<string, string>): OrdersTables => {
+  const pick = (constructPath: string): string => {
+    const name = names[logicalIdOf(template, constructPath)];
+    if (name === undefined) throw new Error(`No local table for ${constructPath}`);
+    return name;
+  };
+  return {
+    orders: pick('OrdersService/OrdersTable/Resource'),
+    outbox: pick('OrdersService/Outbox/Table/Resource'),
+    idempotency: pick('OrdersService/IdempotencyTable/Resource'),
+  };
+};

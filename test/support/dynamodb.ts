@@ -4,13 +4,15 @@ import { type DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk
 import { inject } from 'vitest';
 import { createDocumentClient } from '../../lambdas/adapters/dynamodb-client';
 import { DynamoOrderRepository } from '../../lambdas/adapters/dynamodb-order-repository';
-import { type CfnTemplate, createTablesFromTemplate, logicalIdOf, synthesizeOrdersTemplate } from '../../local/template';
+import {
+  type CfnTemplate,
+  type OrdersTables,
+  createTablesFromTemplate,
+  ordersTablesOf,
+  synthesizeOrdersTemplate,
+} from '../../local/template';
 
-export interface TestTables {
-  readonly orders: string;
-  readonly outbox: string;
-  readonly idempotency: string;
-}
+export type TestTables = OrdersTables;
 
 let template: CfnTemplate | undefined;
 
@@ -31,18 +33,7 @@ export const createTestTables = async (client: DynamoDBClient, prefix = uniquePr
   return namesOf(ordersTemplate(), names);
 };
 
-export const namesOf = (source: CfnTemplate, names: Record<string, string>): TestTables => {
-  const pick = (constructPath: string): string => {
-    const name = names[logicalIdOf(source, constructPath)];
-    if (name === undefined) throw new Error(`No local table for ${constructPath}`);
-    return name;
-  };
-  return {
-    orders: pick('OrdersService/OrdersTable/Resource'),
-    outbox: pick('OrdersService/Outbox/Table/Resource'),
-    idempotency: pick('OrdersService/IdempotencyTable/Resource'),
-  };
-};
+export const namesOf = ordersTablesOf;
 
 export const documentClient = (client: DynamoDBClient): DynamoDBDocumentClient => createDocumentClient(client);
 
