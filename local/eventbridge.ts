@@ -44,6 +44,13 @@ export interface LocalEventBridgeOptions extends EventBridgeFaults {
   readonly random?: () => number;
   /** Called with each accepted event, after it is recorded (rules and targets hook in here). */
   readonly onAccepted?: (accepted: AcceptedEvent) => void;
+  /**
+   * Decides, after a call was processed, whether its answer is sent or the connection dropped
+   * (the caller then never learns what was accepted, as when its runtime dies). `caller` is the
+   * function named in the endpoint path `/fn/{name}/`, when the caller used one.
+   * @default - always answer
+   */
+  readonly beforeRespond?: (call: { caller?: string; accepted: number }) => 'respond' | 'drop';
 }
 
 /** What one `PutEvents` request looked like, accepted or refused. */
@@ -166,6 +173,8 @@ export const startLocalEventBridge = async (options: LocalEventBridgeOptions = {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const target = request.headers['x-amz-target'];
+    const caller = /^\/fn\/([^/]+)/.exec(request.url ?? '')?.[1];
+    const acceptedBefore = accepted.length;
     let result: { status: number; payload: unknown };
     if (request.method !== 'POST' || target !== 'AWSEvents.PutEvents') {
       result = { status: 400, payload: { __type: 'UnknownOperationException', message: `Unsupported operation ${String(target)}` } };
@@ -175,6 +184,14 @@ export const startLocalEventBridge = async (options: LocalEventBridgeOptions = {
       } catch {
         result = { status: 400, payload: { __type: 'SerializationException', message: 'Malformed request body.' } };
       }
+    }
+    const decision = options.beforeRespond?.({
+      ...(caller === undefined ? {} : { caller }),
+      accepted: accepted.length - acceptedBefore,
+    });
+    if (decision === 'drop') {
+      request.socket.destroy();
+      return;
     }
     const body = JSON.stringify(result.payload);
     response.writeHead(result.status, {

@@ -56,10 +56,24 @@ const compile = (route: LocalRoute): CompiledRoute => {
  */
 export const startLocalHttpApi = async (
   routes: readonly LocalRoute[],
-  options: { readonly port?: number; readonly host?: string } = {},
+  options: {
+    readonly port?: number;
+    readonly host?: string;
+    /** Called once per request answered, e.g. for a log line. */
+    readonly onResponse?: (line: { method: string; path: string; status: number; ms: number }) => void;
+  } = {},
 ): Promise<LocalHttpApi> => {
   const compiled = routes.map(compile);
   const server = createServer((request, response) => {
+    const started = Date.now();
+    response.once('finish', () => {
+      options.onResponse?.({
+        method: request.method ?? 'GET',
+        path: (request.url ?? '/').split('?')[0] ?? '/',
+        status: response.statusCode,
+        ms: Date.now() - started,
+      });
+    });
     void serve(compiled, request, response);
   });
   const host = options.host ?? '127.0.0.1';

@@ -1,71 +1,115 @@
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ORDER_ROUTES } from '../lib/order-routes';
 import { PROJECT_ROOT } from '../lib/service-function';
-import { startDynamoDbLocal } from './dynamodb-local';
-import { startLocalOrdersApi } from './orders-api';
+import { type LocalStack, startLocalStack } from './stack';
+import { SynthError, synthesizeApp } from './synth';
 
 /**
- * `npm start`: the Orders write path on this machine. DynamoDB Local (data in `.local/` unless
- * `--in-memory`), every table created from the synthesized template, and the HTTP API routes
- * served by the real handlers on 127.0.0.1:$PORT (default 3000).
- *
- * Not running yet: the relay, the local EventBridge bus, the schedules and the `/_local/*`
- * admin routes. They come with the relay and local-stack issues; until then outbox items are
- * written and stay pending.
+ * `npm start`: the synthesized app on this machine (see local/stack.ts). Flags: `--in-memory`
+ * (start empty, keep nothing), `--port N` (or PORT; default 3000), `--quiet` (no request, event
+ * or function log lines).
  */
 const main = async (): Promise<void> => {
+  const started = Date.now();
   const { values } = parseArgs({
     options: {
       'in-memory': { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
       port: { type: 'string' },
     },
   });
   const port = Number(values.port ?? process.env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`Invalid port ${values.port ?? process.env.PORT}: use a number from 0 to 65535.`);
+    fail(`Invalid port ${values.port ?? process.env.PORT}: use a number from 0 to 65535.`);
   }
-  const dbPath = values['in-memory'] ? undefined : path.join(PROJECT_ROOT, '.local', 'dynamodb');
+  requireJava();
+  const dataDir = values['in-memory'] ? undefined : path.join(PROJECT_ROOT, '.local');
 
-  const dynamodb = await startDynamoDbLocal(dbPath === undefined ? {} : { dbPath });
-  let api;
+  const assembly = await synthesizeApp().catch((error: unknown) =>
+    fail(error instanceof SynthError ? `cdk synth failed; the CDK said:\n\n${error.output}` : String(error)),
+  );
+
+  const quiet = values.quiet;
+  let stack: LocalStack;
   try {
-    api = await startLocalOrdersApi({ dynamodbEndpoint: dynamodb.endpoint, port });
+    stack = await startLocalStack({
+      port,
+      assembly,
+      ...(dataDir === undefined ? {} : { dataDir }),
+      log: (line) => {
+        if (!quiet) process.stdout.write(`${line}\n`);
+      },
+    });
   } catch (error: unknown) {
-    await dynamodb.stop();
+    if ((error as { code?: string }).code === 'EADDRINUSE') {
+      fail(`Port ${port} is in use. Pick another: PORT=${port + 1} npm start (or npm start -- --port ${port + 1}).`);
+    }
     throw error;
   }
 
+  const ms = Date.now() - started;
+  const routes = Object.values(stack.template.Resources)
+    .filter((resource) => resource.Type === 'AWS::ApiGatewayV2::Route')
+    .map((resource) => String(resource.Properties?.RouteKey));
   const lines = [
     '',
-    `Orders API (local)     ${api.url}`,
-    ...ORDER_ROUTES.map((route) => `  ${route.method.padEnd(5)} ${route.path.padEnd(22)} -> ${route.entry}`),
-    `DynamoDB Local         ${dynamodb.endpoint}  (${dbPath === undefined ? 'in memory' : `data in ${path.relative(process.cwd(), dbPath)}`})`,
-    ...Object.entries(api.tables).map(([logicalId, name]) => `  table ${name}${name === logicalId ? '' : ` (${logicalId})`}`),
+    `Orders service (local) ready in ${(ms / 1000).toFixed(1)} s (${assembly.reused ? 'cdk.out reused' : 'synthesized'})`,
     '',
-    'Not running yet: the outbox relay, the local EventBridge bus, schedules and /_local/* admin',
-    'routes. Outbox items are written in the same transaction as each order and stay PENDING.',
+    `  API          ${stack.url}`,
+    ...routes.sort().map((route) => `               ${route}`),
+    `  admin        ${stack.url}/_local/health  /_local/events  /_local/outbox  /_local/faults  /_local/functions/{name}/invoke`,
+    `  functions    ${[...stack.functions.keys()].join(', ')}`,
+    `  tables       ${Object.values(stack.tables).join(', ')}`,
+    `  streams      ${stack.pollers.map((p) => `-> ${p.functionName}`).join(', ') || 'none'}`,
+    `  bus rules    ${stack.rules.filter((r) => r.pattern !== undefined).map((r) => r.logicalId).join(', ') || 'none'}`,
+    `  schedules    ${stack.rules.filter((r) => r.schedule !== undefined).map((r) => `${r.logicalId} ${r.schedule?.expression}`).join(', ') || 'none'}`,
+    `  data         ${dataDir === undefined ? 'in memory (--in-memory): nothing is kept' : `${path.relative(process.cwd(), dataDir)}/ (DynamoDB, events.jsonl, stream checkpoints)`}`,
     '',
-    `Try: curl -si -X POST ${api.url}/orders -H 'content-type: application/json' \\`,
+    `Try: curl -si -X POST ${stack.url}/orders -H 'content-type: application/json' \\`,
     `       -d '{"customerId":"c-1","currency":"EUR","items":[{"sku":"A-1","quantity":2,"unitPrice":1250}]}'`,
+    `     curl -s ${stack.url}/_local/events`,
     '',
     'Ctrl+C stops everything.',
+    '',
   ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  process.stdout.write(lines.join('\n'));
 
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    await api.close();
-    await dynamodb.stop();
+    process.stdout.write('\nStopping...\n');
+    await stack.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
 };
 
+const requireJava = (): void => {
+  const probe = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (probe.error !== undefined) {
+    fail(
+      'Java 17+ is needed to run DynamoDB Local and was not found on PATH.\n' +
+        '  Debian/Ubuntu: sudo apt-get install openjdk-17-jre-headless\n' +
+        '  macOS:         brew install openjdk@17\n' +
+        '  Windows:       winget install Microsoft.OpenJDK.17',
+    );
+  }
+  const version = /version "(\d+)(?:\.(\d+))?/.exec(`${probe.stderr}${probe.stdout}`);
+  const major = version?.[1] === '1' ? Number(version[2]) : Number(version?.[1]);
+  if (Number.isFinite(major) && major < 17) {
+    fail(`DynamoDB Local needs Java 17 or newer; this machine has Java ${major}. Install a newer JRE and try again.`);
+  }
+};
+
+const fail = (message: string): never => {
+  process.stderr.write(`\nnpm start: ${message}\n`);
+  process.exit(1);
+};
+
 main().catch((error: unknown) => {
-  process.stderr.write(`npm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`npm start failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

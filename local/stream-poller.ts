@@ -54,6 +54,10 @@ export interface StreamPollerOptions {
   readonly region?: string;
   /** Called when an invocation throws; the poller treats it as a function error. */
   readonly onFunctionError?: (error: unknown) => void;
+  /** Where to resume each shard: the last sequence number done, as `onCheckpoint` reported it. @default - TRIM_HORIZON */
+  readonly checkpoints?: Readonly<Record<string, string>>;
+  /** Called when every record of a shard up to `sequenceNumber` is done. */
+  readonly onCheckpoint?: (shardId: string, sequenceNumber: string) => void;
 }
 
 export interface StreamPollerStats {
@@ -68,6 +72,8 @@ export interface StreamPollerStats {
 interface ShardState {
   readonly shardId: string;
   iterator: string | undefined;
+  /** The last sequence number read from the shard, to take a fresh iterator after it. */
+  lastRead: string | undefined;
   closed: boolean;
   readonly buffer: DynamoDBRecord[];
 }
@@ -151,6 +157,8 @@ export class StreamPoller {
         const batch = shard.buffer.slice(0, this.options.batchSize ?? 100);
         await this.deliver(shard.shardId, batch, 0);
         shard.buffer.splice(0, batch.length);
+        const last = batch.at(-1)?.dynamodb?.SequenceNumber;
+        if (last !== undefined) this.options.onCheckpoint?.(shard.shardId, last);
       }
       if (shard.closed && shard.buffer.length === 0) this.finished.add(shard.shardId);
     }
@@ -174,10 +182,17 @@ export class StreamPoller {
       const parent = shard.ParentShardId;
       // A child waits until its parent is read to the end, so per-item order holds across splits.
       if (parent !== undefined && known.has(parent) && !this.finished.has(parent)) continue;
+      const after = this.options.checkpoints?.[id];
       const { ShardIterator } = await this.options.client.send(
-        new GetShardIteratorCommand({ StreamArn: this.options.streamArn, ShardId: id, ShardIteratorType: 'TRIM_HORIZON' }),
+        new GetShardIteratorCommand({
+          StreamArn: this.options.streamArn,
+          ShardId: id,
+          ...(after === undefined
+            ? { ShardIteratorType: 'TRIM_HORIZON' }
+            : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }),
+        }),
       );
-      this.shards.set(id, { shardId: id, iterator: ShardIterator, closed: ShardIterator === undefined, buffer: [] });
+      this.shards.set(id, { shardId: id, iterator: ShardIterator, lastRead: after, closed: ShardIterator === undefined, buffer: [] });
     }
   }
 
@@ -187,13 +202,24 @@ export class StreamPoller {
     const windowEnds = Date.now() + (this.options.maxBatchingWindowMs ?? 0);
     let fetched = 0;
     while (!shard.closed && shard.buffer.length < batchSize) {
-      const page = await this.options.client.send(
-        new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: Math.min(1000, batchSize - shard.buffer.length) }),
-      );
+      let page;
+      try {
+        page = await this.options.client.send(
+          new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: Math.min(1000, batchSize - shard.buffer.length) }),
+        );
+      } catch (error: unknown) {
+        // An iterator can expire or point before the trim horizon (DynamoDB Local does this on an
+        // empty new stream): take a fresh one where reading left off, as the Lambda poller does.
+        const name = error instanceof Error ? error.name : '';
+        if (name !== 'TrimmedDataAccessException' && name !== 'ExpiredIteratorException') throw error;
+        shard.iterator = await this.freshIterator(shard);
+        break;
+      }
       shard.iterator = page.NextShardIterator;
       shard.closed = page.NextShardIterator === undefined;
       const records = (page.Records ?? []).map((record) => toLambdaRecord(record, this.options));
       fetched += records.length;
+      shard.lastRead = records.at(-1)?.dynamodb?.SequenceNumber ?? shard.lastRead;
       const kept = records.filter((record) => this.passesFilters(record));
       this.stats.filteredOut += records.length - kept.length;
       shard.buffer.push(...kept);
@@ -203,6 +229,19 @@ export class StreamPoller {
       }
     }
     return fetched;
+  }
+
+  private async freshIterator(shard: ShardState): Promise<string | undefined> {
+    const { ShardIterator } = await this.options.client.send(
+      new GetShardIteratorCommand({
+        StreamArn: this.options.streamArn,
+        ShardId: shard.shardId,
+        ...(shard.lastRead === undefined
+          ? { ShardIteratorType: 'TRIM_HORIZON' }
+          : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: shard.lastRead }),
+      }),
+    );
+    return ShardIterator;
   }
 
   private passesFilters(record: DynamoDBRecord): boolean {

@@ -1,0 +1,592 @@
+import { randomUUID } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { DescribeTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, DynamoDBBatchResponse } from 'aws-lambda';
+import { z } from 'zod';
+import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
+import { type EventPattern, matchesPattern } from './event-pattern';
+import { type AcceptedEvent, type DeliveredEvent, type LocalEventBridge, startLocalEventBridge } from './eventbridge';
+import { FunctionError, LocalFunction, type LocalFunctionSpec } from './functions';
+import { type LocalRoute, startLocalHttpApi } from './http-api';
+import { type Schedule, parseSchedule } from './schedule';
+import { StreamPoller } from './stream-poller';
+import { type CloudAssembly, synthesizeApp } from './synth';
+import { type CfnResource, type CfnTemplate, createTablesFromTemplate, streamMappingsOf } from './template';
+
+export interface LocalStackOptions {
+  /** @default 3000; 0 picks a free port */
+  readonly port?: number;
+  /** Where DynamoDB data, the event log and stream checkpoints live. @default - in memory, nothing kept */
+  readonly dataDir?: string;
+  /** Use this DynamoDB Local instead of starting one (tests share one). @default - start one */
+  readonly dynamodbEndpoint?: string;
+  /** Prefix of the local table names. @default '' */
+  readonly tablePrefix?: string;
+  /** @default - synthesize now (reusing cdk.out when the sources have not changed) */
+  readonly assembly?: CloudAssembly;
+  /** One line per request and per published event, and the functions' own logs. @default console */
+  readonly log?: (line: string) => void;
+  /** Functions' log output. @default - to `log`, prefixed with the function name */
+  readonly functionLog?: (name: string, line: string) => void;
+  /** Random source for fault injection. @default Math.random */
+  readonly random?: () => number;
+  /** @default 250 ms */
+  readonly pollIntervalMs?: number;
+}
+
+export interface LocalFaults {
+  eventBridgeFailureRate: number;
+  relayCrashAfterPublishRate: number;
+  relayPaused: boolean;
+}
+
+export interface LocalStack {
+  readonly url: string;
+  readonly dynamodbEndpoint: string;
+  readonly eventBridgeEndpoint: string;
+  readonly template: CfnTemplate;
+  /** Local table name by logical id. */
+  readonly tables: Record<string, string>;
+  readonly functions: ReadonlyMap<string, LocalFunction>;
+  readonly pollers: readonly { readonly functionName: string; readonly poller: StreamPoller }[];
+  readonly rules: readonly LocalRule[];
+  readonly bus: LocalEventBridge;
+  readonly faults: LocalFaults;
+  /** Messages that reached each local queue (failure destinations, dead-letter queues), by logical id. */
+  readonly queues: ReadonlyMap<string, unknown[]>;
+  readonly events: AcceptedEvent[];
+  close(): Promise<void>;
+}
+
+export interface LocalRule {
+  readonly logicalId: string;
+  readonly eventBusName?: string;
+  readonly pattern?: EventPattern;
+  readonly schedule?: Schedule;
+  readonly targets: readonly {
+    readonly functionName: string;
+    readonly input?: unknown;
+    readonly maxRetryAttempts: number;
+    readonly maxEventAgeSeconds: number;
+    readonly deadLetterQueue?: string;
+  }[];
+}
+
+const ACCOUNT = '000000000000';
+const REGION = 'us-east-1';
+
+/**
+ * The synthesized app on this machine: DynamoDB Local with every table of the template, each
+ * function's bundle in its own runtime with the environment the template gives it, the HTTP API
+ * routes, a stream poller per event source mapping, the local EventBridge with the template's
+ * rules and schedules, and the `/_local/*` admin routes.
+ */
+export const startLocalStack = async (options: LocalStackOptions = {}): Promise<LocalStack> => {
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const random = options.random ?? Math.random;
+  const assembly = options.assembly ?? (await synthesizeApp());
+  const { template } = assembly;
+  const closers: (() => Promise<void>)[] = [];
+  const close = async (): Promise<void> => {
+    for (const closer of closers.reverse()) await closer().catch(() => undefined);
+  };
+
+  try {
+    if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
+    let engine: DynamoDbLocal | undefined;
+    if (options.dynamodbEndpoint === undefined) {
+      engine = await startDynamoDbLocal(options.dataDir === undefined ? {} : { dbPath: path.join(options.dataDir, 'dynamodb') });
+      closers.push(async () => engine?.stop());
+    }
+    const dynamodbEndpoint = options.dynamodbEndpoint ?? (engine as DynamoDbLocal).endpoint;
+    const sdk = { region: REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+    const dynamodb = new DynamoDBClient({ ...sdk, endpoint: dynamodbEndpoint });
+    const streams = new DynamoDBStreamsClient({ ...sdk, endpoint: dynamodbEndpoint });
+    closers.push(async () => {
+      dynamodb.destroy();
+      streams.destroy();
+    });
+    const tables = await createTablesFromTemplate(dynamodb, template, options.tablePrefix ?? '');
+
+    // The event log: what the bus accepted, kept across restarts when there is a data folder.
+    const eventLog = options.dataDir === undefined ? undefined : path.join(options.dataDir, 'events.jsonl');
+    const events: AcceptedEvent[] =
+      eventLog !== undefined && existsSync(eventLog)
+        ? readFileSync(eventLog, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as AcceptedEvent)
+        : [];
+
+    const faults: LocalFaults = { eventBridgeFailureRate: 0, relayCrashAfterPublishRate: 0, relayPaused: false };
+    const queues = new Map<string, unknown[]>();
+    const functions = new Map<string, LocalFunction>();
+    const byLogicalId = new Map<string, LocalFunction>();
+    const rules: LocalRule[] = [];
+
+    const bus = await startLocalEventBridge({
+      region: REGION,
+      account: ACCOUNT,
+      random,
+      onAccepted: (accepted) => {
+        events.push(accepted);
+        if (eventLog !== undefined) appendFileSync(eventLog, `${JSON.stringify(accepted)}\n`);
+        const detail = accepted.event.detail as { aggregateId?: string; version?: number };
+        log(`event  ${accepted.event['detail-type']} ${detail.aggregateId ?? ''} v${detail.version ?? '?'} on ${accepted.eventBusName}`);
+        for (const rule of rules) {
+          if (rule.pattern !== undefined && (rule.eventBusName ?? 'default') === accepted.eventBusName && matchesPattern(rule.pattern, accepted.event)) {
+            for (const target of rule.targets) void deliverToTarget(rule, target, accepted.event);
+          }
+        }
+      },
+      beforeRespond: ({ caller, accepted }) => {
+        const relay = caller === undefined ? undefined : functions.get(caller);
+        if (caller === 'relay' && accepted > 0 && relay !== undefined && random() < faults.relayCrashAfterPublishRate) {
+          log('fault  relay runtime killed after its events were accepted (relayCrashAfterPublishRate)');
+          relay.crash();
+          return 'drop';
+        }
+        return 'respond';
+      },
+    });
+    closers.push(async () => bus.close());
+
+    // Every resource a function's environment can name, resolved to its local value.
+    const resolve = resolver(template, tables, bus.endpoint);
+    const baseEnvironment = {
+      AWS_REGION: REGION,
+      AWS_DEFAULT_REGION: REGION,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
+      // Local tooling may run on Node 20; the Lambda runtime is Node 22.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
+    const functionLog = options.functionLog ?? ((name: string, line: string) => log(`[${name}] ${line}`));
+    for (const spec of functionSpecs(template, assembly.dir, resolve)) {
+      const fn = new LocalFunction(
+        { ...spec, environment: { ...spec.environment, AWS_ENDPOINT_URL_EVENTBRIDGE: `${bus.endpoint}/fn/${spec.name}` } },
+        baseEnvironment,
+        functionLog,
+      );
+      functions.set(spec.name, fn);
+      byLogicalId.set(spec.logicalId, fn);
+      closers.push(async () => fn.close());
+    }
+    const functionOf = (logicalId: string): LocalFunction => {
+      const fn = byLogicalId.get(logicalId);
+      if (fn === undefined) throw new Error(`The template names a function ${logicalId} that it does not define.`);
+      return fn;
+    };
+
+    const deliverToTarget = async (rule: LocalRule, target: LocalRule['targets'][number], event: DeliveredEvent): Promise<void> => {
+      const fn = functions.get(target.functionName);
+      const started = Date.now();
+      let lastError = '';
+      for (let attempt = 0; attempt <= target.maxRetryAttempts; attempt++) {
+        if (Date.now() - started > target.maxEventAgeSeconds * 1000) break;
+        try {
+          await fn?.invoke(target.input ?? event);
+          return;
+        } catch (error: unknown) {
+          lastError = error instanceof Error ? error.message : String(error);
+          await new Promise((r) => setTimeout(r, Math.min(30_000, 200 * 2 ** attempt) * random()));
+        }
+      }
+      log(`rule   ${rule.logicalId} gave up on ${target.functionName}: ${lastError}`);
+      if (target.deadLetterQueue !== undefined) {
+        queues.set(target.deadLetterQueue, [...(queues.get(target.deadLetterQueue) ?? []), { event, error: lastError }]);
+      }
+    };
+
+    rules.push(...rulesOf(template, resolve, byLogicalId));
+    const timers: NodeJS.Timeout[] = [];
+    for (const rule of rules) {
+      if (rule.schedule === undefined) continue;
+      const schedule = rule.schedule;
+      const arm = (after: Date): void => {
+        const next = schedule.next(after);
+        timers.push(
+          setTimeout(() => {
+            for (const target of rule.targets) void deliverToTarget(rule, target, scheduledEvent(rule.logicalId));
+            arm(next);
+          }, Math.max(0, next.getTime() - Date.now())),
+        );
+      };
+      arm(new Date());
+    }
+    closers.push(async () => timers.forEach(clearTimeout));
+
+    // One poller per stream mapping, resuming where it left off before a restart.
+    const checkpointFile = options.dataDir === undefined ? undefined : path.join(options.dataDir, 'stream-checkpoints.json');
+    const checkpoints: Record<string, Record<string, string>> =
+      checkpointFile !== undefined && existsSync(checkpointFile) ? (JSON.parse(readFileSync(checkpointFile, 'utf8')) as never) : {};
+    const pollers: { functionName: string; poller: StreamPoller }[] = [];
+    for (const mapping of streamMappingsOf(template)) {
+      const fn = functionOf(mapping.functionLogicalId);
+      const tableName = tables[mapping.tableLogicalId];
+      const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
+      const streamArn = Table?.LatestStreamArn;
+      if (streamArn === undefined) throw new Error(`Table ${tableName} has no stream for ${fn.spec.name}.`);
+      const key = `${mapping.tableLogicalId}->${mapping.functionLogicalId}`;
+      const poller = new StreamPoller({
+        client: streams,
+        streamArn,
+        region: REGION,
+        batchSize: mapping.batchSize,
+        maxBatchingWindowMs: mapping.maxBatchingWindowMs,
+        filters: mapping.filters,
+        reportBatchItemFailures: mapping.reportBatchItemFailures,
+        bisectBatchOnFunctionError: mapping.bisectBatchOnFunctionError,
+        maxRetryAttempts: mapping.maxRetryAttempts,
+        maxRecordAgeSeconds: mapping.maxRecordAgeSeconds,
+        pollIntervalMs: options.pollIntervalMs ?? 250,
+        handler: async (event) => (await fn.invoke(event)) as DynamoDBBatchResponse | undefined,
+        onFunctionError: (error) => log(`stream ${fn.spec.name} failed: ${error instanceof Error ? error.message : String(error)}`),
+        onFailure: (metadata) => {
+          const queue = mapping.onFailureQueueLogicalId;
+          log(`stream ${fn.spec.name} gave up on ${metadata.DDBStreamBatchInfo.batchSize} records (${metadata.requestContext.condition})`);
+          if (queue !== undefined) queues.set(queue, [...(queues.get(queue) ?? []), metadata]);
+        },
+        checkpoints: checkpoints[key] ?? {},
+        onCheckpoint: (shardId, sequenceNumber) => {
+          checkpoints[key] = { ...checkpoints[key], [shardId]: sequenceNumber };
+          if (checkpointFile !== undefined) writeFileSync(checkpointFile, JSON.stringify(checkpoints));
+        },
+      });
+      poller.start();
+      pollers.push({ functionName: fn.spec.name, poller });
+      closers.push(async () => poller.stop());
+    }
+
+    const applyFaults = (): void => {
+      bus.setFaults({ failureRate: faults.eventBridgeFailureRate });
+      for (const { functionName, poller } of pollers) {
+        if (functionName === 'relay') poller.setPaused(faults.relayPaused);
+      }
+    };
+
+    const outboxTable = Object.entries(tables).find(([logicalId]) =>
+      String(template.Resources[logicalId]?.Metadata?.['aws:cdk:path'] ?? '').endsWith('/Outbox/Table/Resource'),
+    )?.[1];
+
+    const admin = adminRoutes({
+      health: () => ({
+        dynamodb: true,
+        streamPollers: pollers.length,
+        bus: true,
+        schedules: rules.filter((rule) => rule.schedule !== undefined).length,
+      }),
+      events: (aggregateId) =>
+        events
+          .filter((accepted) => aggregateId === undefined || (accepted.event.detail as { aggregateId?: string }).aggregateId === aggregateId)
+          .map((accepted) => accepted.event),
+      outbox: async () => (outboxTable === undefined ? undefined : outboxStats(dynamodb, outboxTable)),
+      faults: () => faults,
+      setFaults: (next) => {
+        Object.assign(faults, next);
+        applyFaults();
+        log(`fault  ${JSON.stringify(faults)}`);
+        return faults;
+      },
+      invoke: async (name, body) => {
+        const fn = functions.get(name);
+        if (fn === undefined) return { found: false };
+        const scheduled = rules.find((rule) => rule.schedule !== undefined && rule.targets.some((t) => t.functionName === name));
+        const event = scheduled === undefined ? (body ?? {}) : { ...scheduledEvent(scheduled.logicalId), ...(body as object) };
+        return { found: true, result: await fn.invoke(event) };
+      },
+    });
+
+    const api = await startLocalHttpApi([...admin, ...httpRoutes(template, functionOf)], {
+      port: options.port ?? 3000,
+      onResponse: ({ method, path: requestPath, status, ms }) => log(`http   ${method} ${requestPath} ${status} ${ms}ms`),
+    });
+    closers.push(async () => api.close());
+
+    return {
+      url: api.url,
+      dynamodbEndpoint,
+      eventBridgeEndpoint: bus.endpoint,
+      template,
+      tables,
+      functions,
+      pollers,
+      rules,
+      bus,
+      faults,
+      queues,
+      events,
+      close,
+    };
+  } catch (error: unknown) {
+    await close();
+    throw error;
+  }
+};
+
+/** A short, stable name for a function: its construct id in kebab case (`PlaceOrder` -> `place-order`). */
+const friendlyName = (resource: CfnResource, logicalId: string): string => {
+  const parts = String(resource.Metadata?.['aws:cdk:path'] ?? logicalId).split('/');
+  const id = parts.at(-1) === 'Resource' ? parts.at(-2) : parts.at(-1);
+  return (id ?? logicalId).replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+};
+
+type Resolve = (value: unknown) => string;
+
+/** Resolves the intrinsic functions a local environment needs: Ref, Fn::GetAtt, Fn::Join. */
+const resolver = (template: CfnTemplate, tables: Record<string, string>, busEndpoint: string): Resolve => {
+  const nameOf = (logicalId: string): string => {
+    const resource = template.Resources[logicalId];
+    if (resource === undefined) throw new Error(`The template has no resource ${logicalId}.`);
+    switch (resource.Type) {
+      case 'AWS::DynamoDB::Table':
+        return tables[logicalId] ?? logicalId;
+      case 'AWS::Lambda::Function':
+        return friendlyName(resource, logicalId);
+      case 'AWS::SQS::Queue':
+        return `${busEndpoint}/queues/${logicalId}`;
+      default:
+        return logicalId;
+    }
+  };
+  const arnOf = (logicalId: string, attribute: string): string => {
+    const resource = template.Resources[logicalId];
+    const name = nameOf(logicalId);
+    switch (resource?.Type) {
+      case 'AWS::DynamoDB::Table':
+        return attribute === 'StreamArn'
+          ? `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}/stream/local`
+          : `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}`;
+      case 'AWS::Lambda::Function':
+        return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
+      case 'AWS::SQS::Queue':
+        return `arn:aws:sqs:${REGION}:${ACCOUNT}:${logicalId}`;
+      case 'AWS::Events::EventBus':
+        return `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${name}`;
+      default:
+        return `arn:aws:local:${REGION}:${ACCOUNT}:${logicalId}`;
+    }
+  };
+  const resolve: Resolve = (value) => {
+    if (typeof value === 'string' || typeof value === 'number') return String(value);
+    if (typeof value === 'object' && value !== null) {
+      const intrinsic = value as Record<string, unknown>;
+      if (typeof intrinsic.Ref === 'string') {
+        if (intrinsic.Ref === 'AWS::Region') return REGION;
+        if (intrinsic.Ref === 'AWS::AccountId') return ACCOUNT;
+        if (intrinsic.Ref === 'AWS::Partition') return 'aws';
+        if (intrinsic.Ref === 'AWS::URLSuffix') return 'amazonaws.com';
+        return nameOf(intrinsic.Ref);
+      }
+      if (Array.isArray(intrinsic['Fn::GetAtt'])) {
+        const [logicalId, attribute] = intrinsic['Fn::GetAtt'] as [string, string];
+        return arnOf(logicalId, attribute);
+      }
+      if (Array.isArray(intrinsic['Fn::Join'])) {
+        const [separator, parts] = intrinsic['Fn::Join'] as [string, unknown[]];
+        return parts.map(resolve).join(separator);
+      }
+    }
+    throw new Error(`The local stack cannot resolve ${JSON.stringify(value)}.`);
+  };
+  return resolve;
+};
+
+/** Every function of the template, pointing at the bundle `cdk synth` wrote for it. */
+const functionSpecs = (template: CfnTemplate, assemblyDir: string, resolve: Resolve): LocalFunctionSpec[] =>
+  Object.entries(template.Resources)
+    .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function')
+    .map(([logicalId, resource]) => {
+      const props = resource.Properties ?? {};
+      const assetPath = resource.Metadata?.['aws:asset:path'];
+      if (typeof assetPath !== 'string') {
+        throw new Error(`Function ${logicalId} has no bundled asset; synthesize with bundling (cdk synth).`);
+      }
+      const [fileName, exportName] = String(props.Handler ?? 'index.handler').split('.') as [string, string];
+      const variables = (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+      return {
+        logicalId,
+        name: friendlyName(resource, logicalId),
+        file: path.join(assemblyDir, assetPath, `${fileName}.js`),
+        exportName,
+        environment: Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, resolve(value)])),
+        timeoutMs: Number(props.Timeout ?? 3) * 1000,
+        memoryMb: Number(props.MemorySize ?? 128),
+      };
+    });
+
+/** The HTTP API routes of the template, each with the function its integration invokes. */
+const httpRoutes = (template: CfnTemplate, functionOf: (logicalId: string) => LocalFunction): LocalRoute[] =>
+  Object.values(template.Resources)
+    .filter((resource) => resource.Type === 'AWS::ApiGatewayV2::Route')
+    .map((route) => {
+      const props = route.Properties ?? {};
+      const [method, routePath] = String(props.RouteKey).split(' ') as [string, string];
+      const target = JSON.stringify(props.Target ?? '');
+      const integrationId = /"Ref":"([^"]+)"/.exec(target)?.[1] ?? '';
+      const uri = template.Resources[integrationId]?.Properties?.IntegrationUri as { 'Fn::GetAtt'?: [string, string] } | undefined;
+      const fn = functionOf(uri?.['Fn::GetAtt']?.[0] ?? '');
+      return {
+        method,
+        path: routePath,
+        functionName: fn.spec.name,
+        // A function error becomes API Gateway's own opaque 500, as on AWS.
+        handler: async (event: APIGatewayProxyEventV2) => (await fn.invoke(event)) as APIGatewayProxyStructuredResultV2,
+      };
+    });
+
+/** Event rules and schedules of the template, with their Lambda targets. */
+const rulesOf = (template: CfnTemplate, resolve: Resolve, byLogicalId: ReadonlyMap<string, LocalFunction>): LocalRule[] =>
+  Object.entries(template.Resources)
+    .filter(([, resource]) => resource.Type === 'AWS::Events::Rule')
+    .filter(([, resource]) => resource.Properties?.State !== 'DISABLED')
+    .map(([logicalId, resource]) => {
+      const props = resource.Properties ?? {};
+      const targets = ((props.Targets as Record<string, unknown>[] | undefined) ?? []).flatMap((target) => {
+        const arn = target.Arn as { 'Fn::GetAtt'?: [string, string] } | undefined;
+        const fn = byLogicalId.get(arn?.['Fn::GetAtt']?.[0] ?? '');
+        if (fn === undefined) return [];
+        const retry = (target.RetryPolicy as { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number } | undefined) ?? {};
+        const dlq = (target.DeadLetterConfig as { Arn?: { 'Fn::GetAtt'?: [string, string] } } | undefined)?.Arn?.['Fn::GetAtt']?.[0];
+        return [
+          {
+            functionName: fn.spec.name,
+            ...(typeof target.Input === 'string' ? { input: JSON.parse(target.Input) as unknown } : {}),
+            maxRetryAttempts: retry.MaximumRetryAttempts ?? 185,
+            maxEventAgeSeconds: retry.MaximumEventAgeInSeconds ?? 86_400,
+            ...(dlq === undefined ? {} : { deadLetterQueue: dlq }),
+          },
+        ];
+      });
+      return {
+        logicalId,
+        ...(props.EventBusName === undefined ? {} : { eventBusName: resolve(props.EventBusName) }),
+        ...(props.EventPattern === undefined ? {} : { pattern: props.EventPattern as EventPattern }),
+        ...(typeof props.ScheduleExpression === 'string' ? { schedule: parseSchedule(props.ScheduleExpression) } : {}),
+        targets,
+      };
+    });
+
+const scheduledEvent = (ruleLogicalId: string): DeliveredEvent => ({
+  version: '0',
+  id: randomUUID(),
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: ACCOUNT,
+  time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  region: REGION,
+  resources: [`arn:aws:events:${REGION}:${ACCOUNT}:rule/${ruleLogicalId}`],
+  detail: {},
+});
+
+/** Pending and published counts and the age of the oldest pending item (scans: local only). */
+const outboxStats = async (
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<{ pending: number; published: number; oldestPendingAgeMs: number | null }> => {
+  let pending = 0;
+  let oldest: string | undefined;
+  let start: Record<string, never> | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({ TableName: tableName, IndexName: 'pending', ProjectionExpression: 'pendingSince', ExclusiveStartKey: start }),
+    );
+    for (const item of page.Items ?? []) {
+      pending += 1;
+      const since = item.pendingSince?.S;
+      if (since !== undefined && (oldest === undefined || since < oldest)) oldest = since;
+    }
+    start = page.LastEvaluatedKey as never;
+  } while (start !== undefined);
+  let published = 0;
+  start = undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({
+        TableName: tableName,
+        Select: 'COUNT',
+        FilterExpression: '#status = :published',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':published': { S: 'PUBLISHED' } },
+        ExclusiveStartKey: start,
+      }),
+    );
+    published += page.Count ?? 0;
+    start = page.LastEvaluatedKey as never;
+  } while (start !== undefined);
+  return { pending, published, oldestPendingAgeMs: oldest === undefined ? null : Date.now() - Date.parse(oldest) };
+};
+
+const faultsBody = z.strictObject({
+  eventBridgeFailureRate: z.number().min(0).max(1).optional(),
+  relayCrashAfterPublishRate: z.number().min(0).max(1).optional(),
+  relayPaused: z.boolean().optional(),
+});
+
+interface AdminOperations {
+  health(): Record<string, unknown>;
+  events(aggregateId: string | undefined): DeliveredEvent[];
+  outbox(): Promise<unknown>;
+  faults(): LocalFaults;
+  setFaults(next: Partial<LocalFaults>): LocalFaults;
+  invoke(name: string, body: unknown): Promise<{ found: boolean; result?: unknown }>;
+}
+
+const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+const parseBody = (event: APIGatewayProxyEventV2): unknown => {
+  if (event.body === undefined || event.body === '') return undefined;
+  return JSON.parse(event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) as unknown;
+};
+
+/** The `/_local/*` admin routes of CONTRACT.md: local only, never in the deployed API. */
+const adminRoutes = (ops: AdminOperations): LocalRoute[] => {
+  const route = (method: string, routePath: string, handle: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>): LocalRoute => ({
+    method,
+    path: routePath,
+    functionName: 'local-admin',
+    handler: async (event) => {
+      try {
+        return await handle(event);
+      } catch (error: unknown) {
+        return json(400, { error: { code: 'BAD_REQUEST', message: error instanceof Error ? error.message : String(error) } });
+      }
+    },
+  });
+  return [
+    route('GET', '/_local/health', async () => json(200, { status: 'ok', ...ops.health() })),
+    route('GET', '/_local/events', async (event) => json(200, { events: ops.events(event.queryStringParameters?.aggregateId) })),
+    route('GET', '/_local/outbox', async () => json(200, await ops.outbox())),
+    route('GET', '/_local/faults', async () => json(200, ops.faults())),
+    route('PUT', '/_local/faults', async (event) => {
+      const parsed = faultsBody.safeParse(parseBody(event) ?? {});
+      if (!parsed.success) {
+        return json(400, {
+          error: {
+            code: 'VALIDATION_FAILED',
+            message: 'The faults are not valid.',
+            details: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+          },
+        });
+      }
+      const next = Object.fromEntries(Object.entries(parsed.data).filter(([, value]) => value !== undefined));
+      return json(200, ops.setFaults(next));
+    }),
+    route('POST', '/_local/functions/{name}/invoke', async (event) => {
+      const name = event.pathParameters?.name ?? '';
+      try {
+        const outcome = await ops.invoke(name, parseBody(event));
+        return outcome.found
+          ? json(200, outcome.result ?? null)
+          : json(404, { error: { code: 'FUNCTION_NOT_FOUND', message: `No function named ${name}.` } });
+      } catch (error: unknown) {
+        if (error instanceof FunctionError) return json(502, { errorType: error.errorType, errorMessage: error.message });
+        throw error;
+      }
+    }),
+  ];
+};
