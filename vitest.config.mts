@@ -34,7 +34,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          globalSetup: ['test/support/dynamodb-global-setup.ts'],
+          globalSetup: ['test/support/e2e-global-setup.ts'],
           env,
           testTimeout: 60_000,
           hookTimeout: 120_000,

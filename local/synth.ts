@@ -75,3 +75,10 @@ const runSynth = async (root: string, outDir: string): Promise<void> =>
     child.once('error', (error) => reject(new SynthError(error.message)));
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new SynthError(output.trim()))));
   });
+
+/** The assembly an earlier synth wrote to `dir`, as it is. */
+export const loadCloudAssembly = (dir: string): CloudAssembly => ({
+  dir,
+  template: JSON.parse(readFileSync(path.join(dir, `${STACK}.template.json`), 'utf8')) as CfnTemplate,
+  reused: true,
+});

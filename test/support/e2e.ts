@@ -2,18 +2,10 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
 import type { Order } from '../../lambdas/domain/order';
-import { type LocalOrdersApi, startLocalOrdersApi } from '../../local/orders-api';
-import {
-  type TableCounts,
-  type TestTables,
-  countAll,
-  documentClient,
-  namesOf,
-  ordersTemplate,
-  scanAll,
-  testDynamoClient,
-  uniquePrefix,
-} from './dynamodb';
+import { type LocalStack, startLocalStack } from '../../local/stack';
+import { loadCloudAssembly } from '../../local/synth';
+import { ordersTablesOf } from '../../local/template';
+import { type TableCounts, type TestTables, countAll, documentClient, scanAll, testDynamoClient, uniquePrefix } from './dynamodb';
 
 export interface HttpResult {
   readonly status: number;
@@ -24,7 +16,7 @@ export interface HttpResult {
 }
 
 export interface E2eContext {
-  readonly api: LocalOrdersApi;
+  readonly api: LocalStack;
   readonly client: DynamoDBClient;
   readonly doc: DynamoDBDocumentClient;
   readonly tables: TestTables;
@@ -52,18 +44,23 @@ export const validOrder = (overrides: Partial<PlaceOrderBody> = {}): PlaceOrderB
   ...overrides,
 });
 
-/** The local Orders API over real HTTP, on its own tables in the tier's DynamoDB Local. */
-export const startE2e = async (): Promise<E2eContext> => {
-  const template = ordersTemplate();
-  const api = await startLocalOrdersApi({
+/**
+ * The local stack (the synthesized app: bundles, routes, relay, bus) over real HTTP, on tables of
+ * its own in the tier's DynamoDB Local.
+ */
+export const startE2e = async (options: { log?: (line: string) => void } = {}): Promise<E2eContext> => {
+  const assembly = loadCloudAssembly(inject('cloudAssemblyDir'));
+  const api = await startLocalStack({
+    port: 0,
+    assembly,
     dynamodbEndpoint: inject('dynamodbEndpoint'),
     tablePrefix: uniquePrefix(),
-    template,
-    environmentOverrides: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    pollIntervalMs: 50,
+    log: options.log ?? (() => undefined),
   });
   const client = testDynamoClient();
   const doc = documentClient(client);
-  const tables = namesOf(template, api.tables);
+  const tables = ordersTablesOf(assembly.template, api.tables);
 
   const request: E2eContext['request'] = async (method, path, init = {}) => {
     const response = await fetch(`${api.url}${path}`, {
