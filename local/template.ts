@@ -1,6 +1,7 @@
 import {
   type AttributeDefinition,
   CreateTableCommand,
+  DescribeTimeToLiveCommand,
   type CreateTableCommandInput,
   type DynamoDBClient,
   type GlobalSecondaryIndex,
@@ -81,6 +82,7 @@ export const createTablesFromTemplate = async (
         ? {}
         : { StreamSpecification: { StreamEnabled: true, StreamViewType: props.StreamSpecification.StreamViewType } }),
     };
+    let existed = false;
     try {
       await client.send(new CreateTableCommand(input));
     } catch (error: unknown) {
@@ -88,8 +90,13 @@ export const createTablesFromTemplate = async (
       if (!(error instanceof Error && error.name === 'ResourceInUseException')) {
         throw error;
       }
+      existed = true;
     }
-    if (props.TimeToLiveSpecification?.Enabled === true) {
+    const ttlEnabled =
+      existed &&
+      (await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }))).TimeToLiveDescription?.TimeToLiveStatus ===
+        'ENABLED';
+    if (props.TimeToLiveSpecification?.Enabled === true && !ttlEnabled) {
       await client.send(
         new UpdateTimeToLiveCommand({
           TableName: tableName,
