@@ -97,6 +97,7 @@ export class StreamPoller {
   private readonly shards = new Map<string, ShardState>();
   private readonly finished = new Set<string>();
   private running: Promise<void> | undefined;
+  private describedAt = 0;
   private stopping = false;
   private paused = false;
 
@@ -108,14 +109,16 @@ export class StreamPoller {
     this.stopping = false;
     this.running = (async () => {
       while (!this.stopping) {
+        let fetched = 0;
         if (!this.paused) {
           try {
-            await this.pollOnce();
+            fetched = await this.pollOnce();
           } catch (error: unknown) {
             this.options.onFunctionError?.(error);
           }
         }
-        await sleep(this.options.pollIntervalMs ?? 250);
+        // While records flow, poll again at once; when the stream is idle, wait a poll interval.
+        if (fetched === 0) await sleep(this.options.pollIntervalMs ?? 250);
       }
     })();
   }
@@ -166,6 +169,9 @@ export class StreamPoller {
   }
 
   private async discoverShards(): Promise<void> {
+    // New shards appear rarely (splits, rollovers); describing the stream on every poll costs.
+    if (this.shards.size > 0 && Date.now() - this.describedAt < 2000) return;
+    this.describedAt = Date.now();
     const all: Shard[] = [];
     let start: string | undefined;
     do {

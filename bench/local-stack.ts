@@ -1,0 +1,79 @@
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startLocalStack } from '../local/stack';
+import { synthesizeApp } from '../local/synth';
+
+export interface LocalStackFigures {
+  readonly coldStartMs: number;
+  readonly warmStartMs: number;
+  readonly postMs: { p50: number; p99: number };
+  readonly eventMs: { p50: number; p99: number };
+  readonly orders: number;
+}
+
+const percentile = (values: number[], q: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+};
+
+/** Start and stop the whole local stack (in memory), timing until `/_local/health` answers 200. */
+const timeStartup = async (force: boolean): Promise<number> => {
+  const started = performance.now();
+  const assembly = await synthesizeApp({ force });
+  const stack = await startLocalStack({ port: 0, assembly, log: () => undefined });
+  try {
+    for (;;) {
+      const health = await fetch(`${stack.url}/_local/health`).catch(() => undefined);
+      if (health?.status === 200) return performance.now() - started;
+      await sleep(10);
+    }
+  } finally {
+    await stack.close();
+  }
+};
+
+/**
+ * Start-up to healthy, cold (a fresh `cdk synth`) and warm (cdk.out reused); and the latency from
+ * `POST /orders` returning to its `OrderPlaced` being accepted by the local bus, with the poll
+ * interval `npm start` uses, against the `POST` round trip itself as the baseline.
+ */
+export const benchLocalStack = async (orders: number): Promise<LocalStackFigures> => {
+  const coldStartMs = await timeStartup(true);
+  const warmStartMs = await timeStartup(false);
+
+  const stack = await startLocalStack({ port: 0, log: () => undefined });
+  const seen = new Map<string, number>();
+  const watcher = setInterval(() => {
+    for (const accepted of stack.events) {
+      const id = (accepted.event.detail as { aggregateId?: string }).aggregateId;
+      if (id !== undefined && !seen.has(id)) seen.set(id, performance.now());
+    }
+  }, 1);
+  const post: number[] = [];
+  const event: number[] = [];
+  try {
+    for (let i = 0; i < orders; i++) {
+      const sent = performance.now();
+      const response = await fetch(`${stack.url}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ customerId: `c-${i}`, currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 100 }] }),
+      });
+      const returned = performance.now();
+      const { id } = (await response.json()) as { id: string };
+      post.push(returned - sent);
+      while (!seen.has(id)) await sleep(1);
+      event.push((seen.get(id) ?? returned) - returned);
+    }
+  } finally {
+    clearInterval(watcher);
+    await stack.close();
+  }
+  return {
+    coldStartMs,
+    warmStartMs,
+    postMs: { p50: percentile(post, 0.5), p99: percentile(post, 0.99) },
+    eventMs: { p50: percentile(event, 0.5), p99: percentile(event, 0.99) },
+    orders,
+  };
+};
