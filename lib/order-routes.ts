@@ -11,8 +11,11 @@ export interface OrderRoute {
   readonly path: string;
   /** The handler module, relative to the project root; it exports `handler`. */
   readonly entry: string;
-  /** `read` functions may only read the write model; `write` functions commit orders and events. */
-  readonly access: 'read' | 'write';
+  /**
+   * `write` functions commit orders and events; `read` functions read one order (read model,
+   * then write model); `list` functions query the read model's by-customer index.
+   */
+  readonly access: 'read' | 'write' | 'list';
 }
 
 export const ORDER_ROUTES: readonly OrderRoute[] = [
@@ -33,4 +36,5 @@ export const ORDER_ROUTES: readonly OrderRoute[] = [
     access: 'write',
   },
   { id: 'GetOrder', method: 'GET', path: '/orders/{id}', entry: 'lambdas/handlers/get-order.ts', access: 'read' },
+  { id: 'ListOrders', method: 'GET', path: '/orders', entry: 'lambdas/handlers/list-orders.ts', access: 'list' },
 ];

@@ -5,6 +5,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { OrderReadModel } from './order-read-model';
 import { ORDER_ROUTES } from './order-routes';
 import { ServiceFunction } from './service-function';
 import { TransactionalOutbox } from './transactional-outbox';
@@ -23,6 +24,12 @@ export interface OrdersServiceStackProps extends StackProps {
   /** @default 4 (see `TransactionalOutboxProps.pendingIndexShards`) */
   readonly pendingIndexShards?: number;
   /**
+   * How long a read with `X-Min-Version` waits for the read model before it answers from the
+   * write model.
+   * @default Duration.seconds(1)
+   */
+  readonly minVersionWait?: Duration;
+  /**
    * The authorizer every route uses (IAM, JWT, Lambda).
    * @default - none: the API is open, as CONTRACT.md describes it; put one in front for production
    */
@@ -34,6 +41,7 @@ export class OrdersServiceStack extends Stack {
   public readonly ordersTable: Table;
   public readonly idempotencyTable: Table;
   public readonly outbox: TransactionalOutbox;
+  public readonly readModel: OrderReadModel;
   public readonly api: HttpApi;
   public readonly functions: Readonly<Record<string, ServiceFunction>>;
 
@@ -67,6 +75,8 @@ export class OrdersServiceStack extends Stack {
       ...(props.pendingIndexShards === undefined ? {} : { pendingIndexShards: props.pendingIndexShards }),
     });
 
+    this.readModel = new OrderReadModel(this, 'ReadModel', { eventBus: this.outbox.eventBus, removalPolicy });
+
     this.api = new HttpApi(this, 'HttpApi', {
       createDefaultStage: false,
       ...(props.defaultAuthorizer === undefined ? {} : { defaultAuthorizer: props.defaultAuthorizer }),
@@ -93,19 +103,27 @@ export class OrdersServiceStack extends Stack {
 
     const functions: Record<string, ServiceFunction> = {};
     for (const route of ORDER_ROUTES) {
-      const fn = new ServiceFunction(this, route.id, {
-        entry: route.entry,
-        serviceName: 'orders',
-        environment: { ORDERS_TABLE_NAME: this.ordersTable.tableName },
-      });
-      if (route.access === 'write') {
-        this.ordersTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem');
-        this.idempotencyTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem');
-        fn.addEnvironment('IDEMPOTENCY_TABLE_NAME', this.idempotencyTable.tableName);
-        fn.addEnvironment('IDEMPOTENCY_TTL_SECONDS', String(idempotencyTtl.toSeconds()));
-        this.outbox.addWriter(fn);
-      } else {
-        this.ordersTable.grant(fn, 'dynamodb:GetItem');
+      const fn = new ServiceFunction(this, route.id, { entry: route.entry, serviceName: 'orders' });
+      switch (route.access) {
+        case 'write':
+          fn.addEnvironment('ORDERS_TABLE_NAME', this.ordersTable.tableName);
+          this.ordersTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem');
+          this.idempotencyTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem');
+          fn.addEnvironment('IDEMPOTENCY_TABLE_NAME', this.idempotencyTable.tableName);
+          fn.addEnvironment('IDEMPOTENCY_TTL_SECONDS', String(idempotencyTtl.toSeconds()));
+          this.outbox.addWriter(fn);
+          break;
+        case 'read':
+          fn.addEnvironment('ORDERS_TABLE_NAME', this.ordersTable.tableName);
+          fn.addEnvironment('READ_MODEL_TABLE_NAME', this.readModel.table.tableName);
+          fn.addEnvironment('MIN_VERSION_WAIT_MS', String((props.minVersionWait ?? Duration.seconds(1)).toMilliseconds()));
+          this.ordersTable.grant(fn, 'dynamodb:GetItem');
+          this.readModel.grantGet(fn);
+          break;
+        case 'list':
+          fn.addEnvironment('READ_MODEL_TABLE_NAME', this.readModel.table.tableName);
+          this.readModel.grantList(fn);
+          break;
       }
       this.api.addRoutes({
         path: route.path,

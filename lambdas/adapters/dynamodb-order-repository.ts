@@ -53,7 +53,7 @@ export class DynamoOrderReader {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.ordersTableName, Key: { id: orderId }, ConsistentRead: true }),
     );
-    return Item === undefined ? undefined : toOrder(Item);
+    return Item === undefined ? undefined : orderFromItem(Item);
   }
 }
 
@@ -185,7 +185,8 @@ export class DynamoOrderRepository implements OrderRepository {
 
 const fromWire = (item: Record<string, AttributeValue>): Record<string, unknown> => unmarshall(item);
 
-const toOrder = (item: Record<string, unknown>): Order => {
+/** The Order of a stored item, fields in the contract's order and nothing else. */
+export const orderFromItem = (item: Record<string, unknown>): Order => {
   const order = item as unknown as Order;
   return {
     id: order.id,

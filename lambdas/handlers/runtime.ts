@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 import { DynamoOrderReader, DynamoOrderRepository } from '../adapters/dynamodb-order-repository';
 import { createDocumentClient } from '../adapters/dynamodb-client';
+import { DynamoReadModel } from '../adapters/dynamodb-read-model';
 import { loadConfig, positiveInt, tableName } from '../config';
 import { OrderCommands } from '../use-cases/order-commands';
 import { OrderQueries } from '../use-cases/order-queries';
@@ -31,6 +32,20 @@ export const orderCommandsFromEnv = (): OrderCommands => {
 };
 
 export const orderQueriesFromEnv = (): OrderQueries => {
-  const config = loadConfig({ ORDERS_TABLE_NAME: tableName });
-  return new OrderQueries(new DynamoOrderReader(createDocumentClient(), config.ORDERS_TABLE_NAME));
+  const config = loadConfig({
+    ORDERS_TABLE_NAME: tableName,
+    READ_MODEL_TABLE_NAME: tableName,
+    MIN_VERSION_WAIT_MS: positiveInt(1000),
+  });
+  const client = createDocumentClient();
+  return new OrderQueries(
+    new DynamoOrderReader(client, config.ORDERS_TABLE_NAME),
+    new DynamoReadModel(client, config.READ_MODEL_TABLE_NAME),
+    { minVersionWaitMs: config.MIN_VERSION_WAIT_MS },
+  );
+};
+
+export const readModelFromEnv = (): DynamoReadModel => {
+  const config = loadConfig({ READ_MODEL_TABLE_NAME: tableName });
+  return new DynamoReadModel(createDocumentClient(), config.READ_MODEL_TABLE_NAME);
 };

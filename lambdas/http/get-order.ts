@@ -1,10 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { OrderNotFoundError } from '../domain/errors';
 import type { OrderQueries } from '../use-cases/order-queries';
 import { type HttpHandler, httpHandler, orderResponse, readMinVersion, readOrderId } from './http';
 
-/** `GET /orders/{id}`, honouring `X-Min-Version`. */
-export const createGetOrderHandler = (queries: OrderQueries, log: Logger): HttpHandler =>
+/** `GET /orders/{id}`, honouring `X-Min-Version`; `X-Read-Source` says which model answered. */
+export const createGetOrderHandler = (queries: OrderQueries, log: Logger, metrics: Metrics): HttpHandler =>
   httpHandler(log, async (event) => {
     const minVersion = readMinVersion(event);
     const orderId = readOrderId(event);
@@ -12,5 +13,7 @@ export const createGetOrderHandler = (queries: OrderQueries, log: Logger): HttpH
       throw new OrderNotFoundError(event.pathParameters?.id ?? '');
     }
     const view = await queries.get(orderId, minVersion);
+    metrics.addMetric(view.source === 'read-model' ? 'ReadsFromReadModel' : 'ReadsFromWriteModel', MetricUnit.Count, 1);
+    metrics.publishStoredMetrics();
     return orderResponse(200, view.order, { 'x-read-source': view.source });
   });

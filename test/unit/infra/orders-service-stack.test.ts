@@ -73,6 +73,7 @@ describe('OrdersServiceStack API', () => {
 
     expect(routeKeys.sort()).toEqual(
       [
+        'GET /orders',
         'GET /orders/{id}',
         'POST /orders',
         'POST /orders/{id}/cancel',
@@ -104,8 +105,8 @@ describe('OrdersServiceStack API', () => {
 });
 
 describe('OrdersServiceStack functions', () => {
-  it('runs every function (five API handlers and the relay) on Node.js 22, arm64, with tracing', () => {
-    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(6);
+  it('runs every function (six API handlers, the relay, the projector) on Node.js 22, arm64, with tracing', () => {
+    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(8);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -118,19 +119,36 @@ describe('OrdersServiceStack functions', () => {
     template.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
       { Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'orders' }) } },
-      5,
+      6,
     );
   });
 
   it('keeps the logs of every function and the API access logs for a month', () => {
-    template.resourceCountIs('AWS::Logs::LogGroup', 7);
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 7);
+    template.resourceCountIs('AWS::Logs::LogGroup', 9);
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 9);
   });
 
-  it('gives the read function GetItem on the Orders table and nothing else', () => {
-    expect(actionsOf('GetOrder')).toEqual(['dynamodb:GetItem']);
+  it('gives the read function GetItem on the read model and the Orders table, and nothing else', () => {
+    expect(actionsOf('GetOrder')).toEqual(['dynamodb:GetItem', 'dynamodb:GetItem']);
     const dynamo = statementsOf('GetOrder').filter((s) => String(s.Action).startsWith('dynamodb:'));
-    expect(dynamo.map((s) => s.Resource)).toEqual([[refOf(stack.ordersTable)]]);
+    expect(dynamo.map((s) => s.Resource)).toEqual([[refOf(stack.ordersTable)], refOf(stack.readModel.table)]);
+  });
+
+  it('gives the list function Query on the by-customer index of the read model, and nothing else', () => {
+    const dynamo = statementsOf('ListOrders').filter((s) => String(s.Action).startsWith('dynamodb:'));
+
+    expect(dynamo).toEqual([
+      expect.objectContaining({
+        Action: 'dynamodb:Query',
+        Resource: { 'Fn::Join': ['', [refOf(stack.readModel.table), '/index/byCustomer']] },
+      }),
+    ]);
+  });
+
+  it('tells the read function how long to wait for the read model', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MIN_VERSION_WAIT_MS: '1000', READ_MODEL_TABLE_NAME: Match.anyValue() }) },
+    });
   });
 
   it('gives each write function only reads and puts, and only puts on the outbox', () => {

@@ -1,0 +1,5 @@
+import { createListOrdersHandler } from '../http/list-orders';
+import { logger, readModelFromEnv } from './runtime';
+
+/** Lambda entry point for `GET /orders?customerId=…`: configuration and clients are built once, at cold start. */
+export const handler = createListOrdersHandler(readModelFromEnv(), logger);

@@ -1,0 +1,116 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { READ_MODEL_BY_CUSTOMER_INDEX } from '../lambdas/adapters/dynamodb-read-model';
+import { ORDER_EVENT_SOURCE, ORDER_EVENT_TYPES } from '../lambdas/domain/events';
+import { ServiceFunction } from './service-function';
+
+export interface OrderReadModelProps {
+  /** The bus the order events arrive on. */
+  readonly eventBus: IEventBus;
+  /**
+   * Retries of an event the rule could not deliver to the projector, before its dead-letter queue.
+   * @default 20
+   */
+  readonly deliveryRetryAttempts?: number;
+  /**
+   * How long the rule keeps trying to deliver an event.
+   * @default Duration.hours(2)
+   */
+  readonly maxEventAge?: Duration;
+  /** @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The read side of the Orders service: a read-model table (one item per order, with the last
+ * version applied, and a by-customer index newest first) kept by a projector that an EventBridge
+ * rule feeds with the order events. Events the projector cannot take (delivery failures, and
+ * function errors after Lambda's own retries) land in one dead-letter queue, with an alarm.
+ */
+export class OrderReadModel extends Construct {
+  public readonly table: Table;
+  public readonly projector: ServiceFunction;
+  public readonly rule: Rule;
+  public readonly deadLetterQueue: Queue;
+  public readonly deadLetterAlarm: Alarm;
+
+  public constructor(scope: Construct, id: string, props: OrderReadModelProps) {
+    super(scope, id);
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: 'id', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: READ_MODEL_BY_CUSTOMER_INDEX.indexName,
+      partitionKey: { name: READ_MODEL_BY_CUSTOMER_INDEX.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: READ_MODEL_BY_CUSTOMER_INDEX.sortKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
+    });
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the projector; it needs none of its own.',
+    });
+
+    this.projector = new ServiceFunction(this, 'Projector', {
+      entry: 'lambdas/handlers/project-order.ts',
+      serviceName: 'orders-read-model',
+      description: 'Applies order events to the read model, newest version wins',
+      environment: { READ_MODEL_TABLE_NAME: this.table.tableName },
+      retryAttempts: 2,
+      onFailure: new SqsDestination(this.deadLetterQueue),
+    });
+    Grant.addToPrincipal({ grantee: this.projector, actions: ['dynamodb:PutItem'], resourceArns: [this.table.tableArn] });
+
+    this.rule = new Rule(this, 'OrderEvents', {
+      eventBus: props.eventBus,
+      description: 'Order events to the read-model projector',
+      eventPattern: { source: [ORDER_EVENT_SOURCE], detailType: [...ORDER_EVENT_TYPES] },
+      targets: [
+        new LambdaFunction(this.projector, {
+          retryAttempts: props.deliveryRetryAttempts ?? 20,
+          maxEventAge: props.maxEventAge ?? Duration.hours(2),
+          deadLetterQueue: this.deadLetterQueue,
+        }),
+      ],
+    });
+
+    this.deadLetterAlarm = new Alarm(this, 'DeadLettersAlarm', {
+      alarmDescription: 'Order events the read model could not take; the reconciler repairs the read model.',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** Reads of single orders (GetItem), strongly consistent. */
+  public grantGet(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({ grantee, actions: ['dynamodb:GetItem'], resourceArns: [this.table.tableArn] });
+  }
+
+  /** Listing through the by-customer index (Query on the index only). */
+  public grantList(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:Query'],
+      resourceArns: [`${this.table.tableArn}/index/${READ_MODEL_BY_CUSTOMER_INDEX.indexName}`],
+    });
+  }
+}
