@@ -34,6 +34,8 @@ export interface LocalStackOptions {
   readonly random?: () => number;
   /** @default 250 ms */
   readonly pollIntervalMs?: number;
+  /** Variables set on top of every function's own (like `sam local --env-vars`). @default - none */
+  readonly environmentOverrides?: Record<string, string>;
 }
 
 export interface LocalFaults {
@@ -164,7 +166,14 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     const functionLog = options.functionLog ?? ((name: string, line: string) => log(`[${name}] ${line}`));
     for (const spec of functionSpecs(template, assembly.dir, resolve)) {
       const fn = new LocalFunction(
-        { ...spec, environment: { ...spec.environment, AWS_ENDPOINT_URL_EVENTBRIDGE: `${bus.endpoint}/fn/${spec.name}` } },
+        {
+          ...spec,
+          environment: {
+            ...spec.environment,
+            AWS_ENDPOINT_URL_EVENTBRIDGE: `${bus.endpoint}/fn/${spec.name}`,
+            ...options.environmentOverrides,
+          },
+        },
         baseEnvironment,
         functionLog,
       );

@@ -194,6 +194,7 @@ export interface OrdersTables {
   readonly orders: string;
   readonly outbox: string;
   readonly idempotency: string;
+  readonly readModel: string;
 }
 
 /** Picks the Orders service's tables out of the names `createTablesFromTemplate` returned. */
@@ -207,5 +208,6 @@ export const ordersTablesOf = (template: CfnTemplate, names: Record<string, stri
     orders: pick('OrdersService/OrdersTable/Resource'),
     outbox: pick('OrdersService/Outbox/Table/Resource'),
     idempotency: pick('OrdersService/IdempotencyTable/Resource'),
+    readModel: pick('OrdersService/ReadModel/Table/Resource'),
   };
 };

@@ -48,7 +48,12 @@ export const validOrder = (overrides: Partial<PlaceOrderBody> = {}): PlaceOrderB
  * The local stack (the synthesized app: bundles, routes, relay, bus) over real HTTP, on tables of
  * its own in the tier's DynamoDB Local.
  */
-export const startE2e = async (options: { log?: (line: string) => void } = {}): Promise<E2eContext> => {
+export interface E2eOptions {
+  readonly log?: (line: string) => void;
+  readonly environmentOverrides?: Record<string, string>;
+}
+
+export const startE2e = async (options: E2eOptions = {}): Promise<E2eContext> => {
   const assembly = loadCloudAssembly(inject('cloudAssemblyDir'));
   const api = await startLocalStack({
     port: 0,
@@ -57,6 +62,7 @@ export const startE2e = async (options: { log?: (line: string) => void } = {}): 
     tablePrefix: uniquePrefix(),
     pollIntervalMs: 50,
     log: options.log ?? (() => undefined),
+    ...(options.environmentOverrides === undefined ? {} : { environmentOverrides: options.environmentOverrides }),
   });
   const client = testDynamoClient();
   const doc = documentClient(client);
@@ -147,10 +153,10 @@ export const expectOutboxInvariant = async (context: E2eContext): Promise<number
  * Starts the local API before a test file's tests and stops it after them, checking the outbox
  * invariant on everything the file wrote. The returned object forwards to the running context.
  */
-export const useE2e = (): E2eContext => {
+export const useE2e = (options: E2eOptions = {}): E2eContext => {
   let current: E2eContext | undefined;
   beforeAll(async () => {
-    current = await startE2e();
+    current = await startE2e(options);
   });
   afterAll(async () => {
     if (current === undefined) return;
