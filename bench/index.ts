@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { startDynamoDbLocal } from '../local/dynamodb-local';
 import { benchLocalStack } from './local-stack';
+import { benchReadSide } from './read-side';
 import { type RelayFigure, benchRelay } from './relay';
 import { benchWritePath } from './write-path';
 
@@ -26,6 +27,7 @@ const main = async (): Promise<void> => {
     if (values.only === undefined || values.only === 'write') await reportWritePath(engine.endpoint, rounds, warmup);
     if (values.only === undefined || values.only === 'relay') await reportRelay(engine.endpoint, Number(values.events));
     if (values.only === undefined || values.only === 'local') await reportLocalStack(Number(values.orders));
+    if (values.only === undefined || values.only === 'read') await reportReadSide(Number(values.orders));
   } finally {
     await engine.stop();
   }
@@ -90,5 +92,18 @@ const reportLocalStack = async (orders: number): Promise<void> => {
   process.stdout.write(
     '\n(the poller waits 250 ms while the stream is idle, about Lambda\'s base rate of 4 polls a second, and polls again\n' +
       ' at once while records flow; under steady traffic the relay\'s own marks keep it flowing, hence the low p50)\n',
+  );
+};
+
+const reportReadSide = async (orders: number): Promise<void> => {
+  const f = await benchReadSide(orders);
+  const ms = (value: number): string => `${value.toFixed(1)} ms`;
+  process.stdout.write(`\nRead side on the local stack (${f.orders} orders, 1 s min-version wait)\n\n`);
+  process.stdout.write(`projection lag (projectedAt - occurredAt)   p50 ${ms(f.projectionLagMs.p50)}   p99 ${ms(f.projectionLagMs.p99)}\n`);
+  process.stdout.write(`"write, then read my version" answered by the write model: ${(f.fallbackShare * 100).toFixed(1)}%\n`);
+  process.stdout.write(`plain read of a projected order (baseline)   p50 ${ms(f.plainReadMs.p50)}   p99 ${ms(f.plainReadMs.p99)}\n`);
+  process.stdout.write(
+    `min-version read right after the write      p50 ${ms(f.minVersionReadMs.p50)}   p99 ${ms(f.minVersionReadMs.p99)}` +
+      `   (${(f.minVersionReadMs.p50 / f.plainReadMs.p50).toFixed(1)}x / ${(f.minVersionReadMs.p99 / f.plainReadMs.p99).toFixed(1)}x)\n`,
   );
 };
