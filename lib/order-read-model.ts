@@ -3,12 +3,13 @@ import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-clo
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { READ_MODEL_BY_CUSTOMER_INDEX } from '../lambdas/adapters/dynamodb-read-model';
 import { ORDER_EVENT_SOURCE, ORDER_EVENT_TYPES } from '../lambdas/domain/events';
+import { grantOnIndex, grantOnTable } from './grants';
 import { ServiceFunction } from './service-function';
 
 export interface OrderReadModelProps {
@@ -75,7 +76,7 @@ export class OrderReadModel extends Construct {
       retryAttempts: 2,
       onFailure: new SqsDestination(this.deadLetterQueue),
     });
-    Grant.addToPrincipal({ grantee: this.projector, actions: ['dynamodb:PutItem'], resourceArns: [this.table.tableArn] });
+    grantOnTable(this.table, this.projector, 'dynamodb:PutItem');
 
     this.rule = new Rule(this, 'OrderEvents', {
       eventBus: props.eventBus,
@@ -102,15 +103,11 @@ export class OrderReadModel extends Construct {
 
   /** Reads of single orders (GetItem), strongly consistent. */
   public grantGet(grantee: IGrantable): Grant {
-    return Grant.addToPrincipal({ grantee, actions: ['dynamodb:GetItem'], resourceArns: [this.table.tableArn] });
+    return grantOnTable(this.table, grantee, 'dynamodb:GetItem');
   }
 
   /** Listing through the by-customer index (Query on the index only). */
   public grantList(grantee: IGrantable): Grant {
-    return Grant.addToPrincipal({
-      grantee,
-      actions: ['dynamodb:Query'],
-      resourceArns: [`${this.table.tableArn}/index/${READ_MODEL_BY_CUSTOMER_INDEX.indexName}`],
-    });
+    return grantOnIndex(this.table, READ_MODEL_BY_CUSTOMER_INDEX.indexName, grantee, 'dynamodb:Query');
   }
 }

@@ -2,9 +2,11 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, type IHttpRouteAuthorizer, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { ORDER_CHANGES_INDEX } from '../lambdas/adapters/order-changes';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { grantOnIndex, grantOnTable } from './grants';
 import { OrderReadModel } from './order-read-model';
 import { ORDER_ROUTES } from './order-routes';
 import { ServiceFunction } from './service-function';
@@ -29,6 +31,11 @@ export interface OrdersServiceStackProps extends StackProps {
    * @default Duration.seconds(1)
    */
   readonly minVersionWait?: Duration;
+  /**
+   * How far back the reconciler's audit looks for changed orders.
+   * @default Duration.hours(24)
+   */
+  readonly auditWindow?: Duration;
   /**
    * The authorizer every route uses (IAM, JWT, Lambda).
    * @default - none: the API is open, as CONTRACT.md describes it; put one in front for production
@@ -63,6 +70,13 @@ export class OrdersServiceStack extends Stack {
       encryption: TableEncryption.AWS_MANAGED,
       removalPolicy,
     });
+    this.ordersTable.addGlobalSecondaryIndex({
+      indexName: ORDER_CHANGES_INDEX.indexName,
+      partitionKey: { name: ORDER_CHANGES_INDEX.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: ORDER_CHANGES_INDEX.sortKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.INCLUDE,
+      nonKeyAttributes: ['version'],
+    });
     this.idempotencyTable = new Table(this, 'IdempotencyTable', {
       partitionKey: { name: 'idempotencyKey', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
@@ -73,9 +87,20 @@ export class OrdersServiceStack extends Stack {
     });
     this.outbox = new TransactionalOutbox(this, 'Outbox', {
       ...(props.pendingIndexShards === undefined ? {} : { pendingIndexShards: props.pendingIndexShards }),
+      reconciler: { entry: 'lambdas/handlers/orders-reconciler.ts' },
     });
 
     this.readModel = new OrderReadModel(this, 'ReadModel', { eventBus: this.outbox.eventBus, removalPolicy });
+
+    // The Orders audit of the reconciler: changed orders against outbox and read model.
+    const reconciler = this.outbox.reconcilerFunction;
+    reconciler.addEnvironment('ORDERS_TABLE_NAME', this.ordersTable.tableName);
+    reconciler.addEnvironment('READ_MODEL_TABLE_NAME', this.readModel.table.tableName);
+    reconciler.addEnvironment('AUDIT_WINDOW_HOURS', String((props.auditWindow ?? Duration.hours(24)).toHours()));
+    grantOnIndex(this.ordersTable, ORDER_CHANGES_INDEX.indexName, reconciler, 'dynamodb:Query');
+    grantOnTable(this.ordersTable, reconciler, 'dynamodb:GetItem');
+    grantOnTable(this.outbox.table, reconciler, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    this.readModel.grantGet(reconciler);
 
     this.api = new HttpApi(this, 'HttpApi', {
       createDefaultStage: false,
@@ -107,8 +132,8 @@ export class OrdersServiceStack extends Stack {
       switch (route.access) {
         case 'write':
           fn.addEnvironment('ORDERS_TABLE_NAME', this.ordersTable.tableName);
-          this.ordersTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem');
-          this.idempotencyTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem');
+          grantOnTable(this.ordersTable, fn, 'dynamodb:GetItem', 'dynamodb:PutItem');
+          grantOnTable(this.idempotencyTable, fn, 'dynamodb:GetItem', 'dynamodb:PutItem');
           fn.addEnvironment('IDEMPOTENCY_TABLE_NAME', this.idempotencyTable.tableName);
           fn.addEnvironment('IDEMPOTENCY_TTL_SECONDS', String(idempotencyTtl.toSeconds()));
           this.outbox.addWriter(fn);
@@ -117,7 +142,7 @@ export class OrdersServiceStack extends Stack {
           fn.addEnvironment('ORDERS_TABLE_NAME', this.ordersTable.tableName);
           fn.addEnvironment('READ_MODEL_TABLE_NAME', this.readModel.table.tableName);
           fn.addEnvironment('MIN_VERSION_WAIT_MS', String((props.minVersionWait ?? Duration.seconds(1)).toMilliseconds()));
-          this.ordersTable.grant(fn, 'dynamodb:GetItem');
+          grantOnTable(this.ordersTable, fn, 'dynamodb:GetItem');
           this.readModel.grantGet(fn);
           break;
         case 'list':

@@ -8,14 +8,16 @@ import {
   Table,
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
-import { Archive, EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
-import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Archive, EventBus, type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
+import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, FilterRule, type Function as LambdaFunction, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_MAX_REQUEST_BYTES } from '../lambdas/outbox/entries';
 import { OUTBOX_KEY, OUTBOX_PENDING_INDEX, OUTBOX_TTL_ATTRIBUTE } from '../lambdas/outbox/item';
+import { grantOnIndex, grantOnTable } from './grants';
 import { ServiceFunction } from './service-function';
 
 /** The relay's settings: how it reads the stream and how it publishes. */
@@ -68,6 +70,31 @@ export interface OutboxRelayProps {
   readonly publishedRetention?: Duration;
 }
 
+/** The reconciler's settings: when it runs and how much it takes on. */
+export interface OutboxReconcilerProps {
+  /**
+   * When the reconciler runs.
+   * @default Schedule.rate(Duration.minutes(5))
+   */
+  readonly schedule?: Schedule;
+  /**
+   * How long an item may stay pending before the reconciler republishes it (the relay's time).
+   * @default Duration.minutes(2)
+   */
+  readonly grace?: Duration;
+  /**
+   * Items republished per run at most; the rest wait for the next run (and are logged).
+   * @default 1000
+   */
+  readonly maxItemsPerRun?: number;
+  /**
+   * The reconciler's handler module, relative to the project root. An application can pass its
+   * own that adds an audit to the sweep (the Orders service does).
+   * @default 'lambdas/handlers/outbox-reconciler.ts' - the sweep of pending items only
+   */
+  readonly entry?: string;
+}
+
 export interface TransactionalOutboxProps {
   /**
    * How many partitions the sparse pending index spreads pending items over. One index partition
@@ -93,6 +120,8 @@ export interface TransactionalOutboxProps {
   readonly archiveRetention?: Duration;
   /** @default - see each `OutboxRelayProps` default */
   readonly relay?: OutboxRelayProps;
+  /** @default - see each `OutboxReconcilerProps` default */
+  readonly reconciler?: OutboxReconcilerProps;
   /**
    * The Powertools service name (and metrics namespace) of the outbox functions.
    * @default 'outbox'
@@ -126,6 +155,10 @@ export class TransactionalOutbox extends Construct {
   public readonly relayFailuresAlarm: Alarm;
   /** Fires when the relay's stream falls behind by more than 5 minutes. */
   public readonly relayIteratorAgeAlarm: Alarm;
+  /** The scheduled reconciler: republishes what stayed pending past the grace period. */
+  public readonly reconcilerFunction: ServiceFunction;
+  /** The schedule that runs the reconciler. */
+  public readonly reconcilerSchedule: Rule;
 
   public constructor(scope: Construct, id: string, props: TransactionalOutboxProps = {}) {
     super(scope, id);
@@ -187,11 +220,7 @@ export class TransactionalOutbox extends Construct {
       },
     });
     this.eventBus.grantPutEventsTo(this.relayFunction);
-    Grant.addToPrincipal({
-      grantee: this.relayFunction,
-      actions: ['dynamodb:UpdateItem'],
-      resourceArns: [this.table.tableArn],
-    });
+    grantOnTable(this.table, this.relayFunction, 'dynamodb:UpdateItem');
     this.relayFunction.addEventSource(
       new DynamoEventSource(this.table, {
         startingPosition: StartingPosition.TRIM_HORIZON,
@@ -207,6 +236,35 @@ export class TransactionalOutbox extends Construct {
         filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT') })],
       }),
     );
+
+    const reconciler = props.reconciler ?? {};
+    const maxItems = reconciler.maxItemsPerRun ?? 1000;
+    requireInteger('reconciler.maxItemsPerRun', maxItems, 1, 100_000, 'The default is 1000.');
+    this.reconcilerFunction = new ServiceFunction(this, 'Reconciler', {
+      entry: reconciler.entry ?? 'lambdas/handlers/outbox-reconciler.ts',
+      serviceName: props.serviceName ?? 'outbox',
+      description: 'Republishes outbox items the relay missed',
+      timeout: Duration.minutes(5),
+      environment: {
+        OUTBOX_TABLE_NAME: this.table.tableName,
+        OUTBOX_PENDING_SHARDS: String(this.pendingIndexShards),
+        EVENT_BUS_NAME: this.eventBus.eventBusName,
+        PUT_EVENTS_MAX_REQUEST_BYTES: String(relay.maxRequestBytes),
+        PUBLISH_CONCURRENCY: String(relay.publishConcurrency),
+        PUBLISH_MAX_ATTEMPTS: String(relay.publishMaxAttempts),
+        PUBLISHED_RETENTION_SECONDS: String(relay.publishedRetention.toSeconds()),
+        RECONCILE_GRACE_SECONDS: String((reconciler.grace ?? Duration.minutes(2)).toSeconds()),
+        RECONCILE_MAX_ITEMS: String(maxItems),
+      },
+    });
+    this.eventBus.grantPutEventsTo(this.reconcilerFunction);
+    grantOnTable(this.table, this.reconcilerFunction, 'dynamodb:UpdateItem');
+    grantOnIndex(this.table, OUTBOX_PENDING_INDEX.indexName, this.reconcilerFunction, 'dynamodb:Query');
+    this.reconcilerSchedule = new Rule(this, 'ReconcilerSchedule', {
+      description: 'Runs the outbox reconciler',
+      schedule: reconciler.schedule ?? Schedule.rate(Duration.minutes(5)),
+      targets: [new LambdaTarget(this.reconcilerFunction, { retryAttempts: 2 })],
+    });
 
     this.relayFailuresAlarm = new Alarm(this, 'RelayFailuresAlarm', {
       alarmDescription: 'Stream batches the outbox relay gave up on; their items wait for the reconciler.',
@@ -228,8 +286,7 @@ export class TransactionalOutbox extends Construct {
 
   /** Lets `grantee` append events (as part of its transactions), and nothing else. */
   public grantAppend(grantee: IGrantable): Grant {
-    // On the table alone: `Table.grant` would add its indexes too, which a writer never needs.
-    return Grant.addToPrincipal({ grantee, actions: ['dynamodb:PutItem'], resourceArns: [this.table.tableArn] });
+    return grantOnTable(this.table, grantee, 'dynamodb:PutItem');
   }
 
   /**

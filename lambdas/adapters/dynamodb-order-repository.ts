@@ -17,6 +17,7 @@ import {
 } from '../use-cases/errors';
 import type { IdempotencyRequest, OrderRepository, StoredOutcome } from '../use-cases/ports';
 import { newPendingOutboxItem } from '../outbox/item';
+import { changeBucketFor } from './order-changes';
 
 export interface DynamoOrderRepositoryOptions {
   readonly ordersTableName: string;
@@ -103,7 +104,7 @@ export class DynamoOrderRepository implements OrderRepository {
       {
         Put: {
           TableName: this.options.ordersTableName,
-          Item: order,
+          Item: { ...order, changeBucket: changeBucketFor(order.id, order.updatedAt) },
           ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(id)' : 'version = :expected',
           ...(expectedVersion === 0 ? {} : { ExpressionAttributeValues: { ':expected': expectedVersion } }),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

@@ -120,3 +120,24 @@ export const applyCommand = (current: Order, command: OrderCommand, clock: Clock
     }
   }
 };
+
+/**
+ * The event of an order's current version, rebuilt from its state, for a repair when that
+ * version's event is missing from the outbox. Its `eventId` is the one the original had (ids
+ * derive from aggregate and version); `data` is what the state still tells (an `OrderCancelled`
+ * rebuilt this way cannot say the status it left).
+ */
+export const eventForCurrentState = (order: Order): OrderEvent => {
+  switch (order.status) {
+    case 'PLACED':
+      return order.version === 1
+        ? newOrderEvent('OrderPlaced', order, { customerId: order.customerId, currency: order.currency, items: order.items, total: order.total })
+        : newOrderEvent('OrderPlaced', order, {});
+    case 'CONFIRMED':
+      return newOrderEvent('OrderConfirmed', order, {});
+    case 'SHIPPED':
+      return newOrderEvent('OrderShipped', order, order.trackingNumber === undefined ? {} : { trackingNumber: order.trackingNumber });
+    case 'CANCELLED':
+      return newOrderEvent('OrderCancelled', order, order.cancellationReason === undefined ? {} : { reason: order.cancellationReason });
+  }
+};

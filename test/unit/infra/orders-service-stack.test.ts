@@ -105,8 +105,8 @@ describe('OrdersServiceStack API', () => {
 });
 
 describe('OrdersServiceStack functions', () => {
-  it('runs every function (six API handlers, the relay, the projector) on Node.js 22, arm64, with tracing', () => {
-    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(8);
+  it('runs every function (six API handlers, relay, reconciler, projector) on Node.js 22, arm64, with tracing', () => {
+    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(9);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -124,14 +124,14 @@ describe('OrdersServiceStack functions', () => {
   });
 
   it('keeps the logs of every function and the API access logs for a month', () => {
-    template.resourceCountIs('AWS::Logs::LogGroup', 9);
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 9);
+    template.resourceCountIs('AWS::Logs::LogGroup', 10);
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 10);
   });
 
   it('gives the read function GetItem on the read model and the Orders table, and nothing else', () => {
     expect(actionsOf('GetOrder')).toEqual(['dynamodb:GetItem', 'dynamodb:GetItem']);
     const dynamo = statementsOf('GetOrder').filter((s) => String(s.Action).startsWith('dynamodb:'));
-    expect(dynamo.map((s) => s.Resource)).toEqual([[refOf(stack.ordersTable)], refOf(stack.readModel.table)]);
+    expect(dynamo.map((s) => s.Resource)).toEqual([refOf(stack.ordersTable), refOf(stack.readModel.table)]);
   });
 
   it('gives the list function Query on the by-customer index of the read model, and nothing else', () => {
@@ -173,6 +173,44 @@ describe('OrdersServiceStack functions', () => {
     });
     const getOrder = template.toJSON().Resources[stack.getLogicalId(stack.functions.GetOrder?.node.defaultChild as never)];
     expect(Object.keys(getOrder.Properties.Environment.Variables)).not.toContain('OUTBOX_TABLE_NAME');
+  });
+});
+
+describe('OrdersServiceStack reconciler', () => {
+  const reconcilerStatements = () => {
+    const roleId = stack.getLogicalId(stack.outbox.reconcilerFunction.role?.node.defaultChild as never);
+    return Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } })).flatMap(
+      (policy) => (policy as { Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } } }).Properties.PolicyDocument.Statement,
+    );
+  };
+
+  it('runs the Orders reconciler (sweep and audit) every 5 minutes', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [stack.getLogicalId(stack.outbox.reconcilerFunction.node.defaultChild as never), 'Arn'] } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ RECONCILE_GRACE_SECONDS: '120', RECONCILE_MAX_ITEMS: '1000', AUDIT_WINDOW_HOURS: '24' }),
+      },
+    });
+  });
+
+  it('lets the reconciler query indexes, never scan, and read or write only what it repairs', () => {
+    const actions = reconcilerStatements()
+      .flatMap((s) => [s.Action].flat())
+      .filter((action) => action.startsWith('dynamodb:'))
+      .sort();
+
+    expect(actions).toEqual(
+      ['dynamodb:GetItem', 'dynamodb:GetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Query', 'dynamodb:UpdateItem'].sort(),
+    );
+    expect(JSON.stringify(reconcilerStatements())).not.toContain('Scan');
+    const queries = reconcilerStatements().filter((s) => s.Action === 'dynamodb:Query');
+    expect(queries.map((s) => JSON.stringify(s.Resource))).toEqual([
+      expect.stringContaining('/index/pending'),
+      expect.stringContaining('/index/byChange'),
+    ]);
   });
 });
 

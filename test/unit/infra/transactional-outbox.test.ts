@@ -1,5 +1,5 @@
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { EventBus } from 'aws-cdk-lib/aws-events';
+import { EventBus, Schedule } from 'aws-cdk-lib/aws-events';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
@@ -174,6 +174,7 @@ describe('TransactionalOutbox relay', () => {
       expect.objectContaining({ Action: 'dynamodb:UpdateItem', Resource: tableArn }),
     ]);
     const dynamoActions = statements.flatMap((s) => [s.Action].flat() as string[]).filter((a) => a.startsWith('dynamodb:'));
+    expect(statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:UpdateItem'))).toHaveLength(1);
     expect(dynamoActions.sort()).toEqual(
       ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams', 'dynamodb:UpdateItem'].sort(),
     );
@@ -218,5 +219,44 @@ describe('TransactionalOutbox relay', () => {
     [{ publishedRetention: Duration.hours(1) }, /relay.publishedRetention must be at least 1 day, got 1 hour/],
   ])('refuses relay props %j at synth', (relay, message) => {
     expect(() => build({ relay })).toThrow(message);
+  });
+});
+
+describe('TransactionalOutbox reconciler', () => {
+  it('runs every 5 minutes by default, with a 2-minute grace and 1,000 items a run', () => {
+    const template = build().template();
+
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ RECONCILE_GRACE_SECONDS: '120', RECONCILE_MAX_ITEMS: '1000' }) },
+    });
+  });
+
+  it('takes its schedule, grace and run size from props', () => {
+    const template = build({ reconciler: { schedule: Schedule.rate(Duration.minutes(15)), grace: Duration.minutes(10), maxItemsPerRun: 50 } }).template();
+
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ RECONCILE_GRACE_SECONDS: '600', RECONCILE_MAX_ITEMS: '50' }) },
+    });
+  });
+
+  it('lets the reconciler query the pending index, mark items and publish to its bus, and nothing more', () => {
+    const { outbox, stack, template } = build();
+    const roleId = stack.getLogicalId(outbox.reconcilerFunction.role?.node.defaultChild as never);
+    const statements = Object.values(template().findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } })).flatMap(
+      (policy) => (policy as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }).Properties.PolicyDocument.Statement,
+    );
+    const tableArn = { 'Fn::GetAtt': [stack.getLogicalId(outbox.table.node.defaultChild as never), 'Arn'] };
+
+    expect(statements.filter((s) => JSON.stringify(s.Action).match(/dynamodb|events/))).toEqual([
+      expect.objectContaining({ Action: 'events:PutEvents' }),
+      expect.objectContaining({ Action: 'dynamodb:UpdateItem', Resource: tableArn }),
+      expect.objectContaining({ Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [tableArn, '/index/pending']] } }),
+    ]);
+  });
+
+  it('refuses a run size of 0 at synth', () => {
+    expect(() => build({ reconciler: { maxItemsPerRun: 0 } })).toThrow(/reconciler.maxItemsPerRun must be an integer from 1 to 100000, got 0/);
   });
 });

@@ -1,0 +1,44 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { z } from 'zod';
+import { createDocumentClient } from '../adapters/dynamodb-client';
+import { loadConfig, positiveInt, tableName } from '../config';
+import { DEFAULT_MAX_REQUEST_BYTES } from '../outbox/entries';
+import { OutboxMarker } from '../outbox/marker';
+import { EventBridgePublisher } from '../outbox/publisher';
+
+/**
+ * Cold-start wiring shared by the relay and the reconciler: one publisher and one marker, so
+ * both publish and mark the same way.
+ */
+export const outboxFromEnv = () => {
+  const config = loadConfig({
+    OUTBOX_TABLE_NAME: tableName,
+    EVENT_BUS_NAME: z.string().min(1).max(256),
+    PUT_EVENTS_MAX_REQUEST_BYTES: positiveInt(DEFAULT_MAX_REQUEST_BYTES),
+    PUBLISH_CONCURRENCY: positiveInt(4),
+    PUBLISH_MAX_ATTEMPTS: positiveInt(5),
+    PUBLISHED_RETENTION_SECONDS: positiveInt(7 * 24 * 60 * 60),
+  });
+  const client = createDocumentClient();
+  const publisher = new EventBridgePublisher(new EventBridgeClient({}), {
+    eventBusName: config.EVENT_BUS_NAME,
+    maxRequestBytes: config.PUT_EVENTS_MAX_REQUEST_BYTES,
+    concurrency: config.PUBLISH_CONCURRENCY,
+    maxAttempts: config.PUBLISH_MAX_ATTEMPTS,
+  });
+  const marker = new OutboxMarker(client, { tableName: config.OUTBOX_TABLE_NAME, retentionSeconds: config.PUBLISHED_RETENTION_SECONDS });
+  return { config, client, publisher, marker };
+};
+
+export const reconcilerSettingsFromEnv = () => {
+  const config = loadConfig({
+    OUTBOX_PENDING_SHARDS: z.coerce.number().int().min(1).max(100),
+    RECONCILE_GRACE_SECONDS: z.coerce.number().int().min(0).default(120),
+    RECONCILE_MAX_ITEMS: positiveInt(1000),
+    AUDIT_WINDOW_HOURS: positiveInt(24),
+  });
+  return {
+    pendingShards: config.OUTBOX_PENDING_SHARDS,
+    settings: { graceSeconds: config.RECONCILE_GRACE_SECONDS, maxItems: config.RECONCILE_MAX_ITEMS, auditWindowHours: config.AUDIT_WINDOW_HOURS },
+  };
+};
