@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { DescribeTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DescribeTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, DynamoDBBatchResponse } from 'aws-lambda';
 import { z } from 'zod';
@@ -224,6 +224,23 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       arm(new Date());
     }
     closers.push(async () => timers.forEach(clearTimeout));
+
+    // DynamoDB Local's TTL sweep misses items that are in none of a table's GSIs (AWS deletes
+    // every expired item); do its work for those tables, with the same REMOVE record AWS writes.
+    const ttlTables = Object.entries(template.Resources)
+      .filter(([, r]) => r.Type === 'AWS::DynamoDB::Table')
+      .map(([logicalId, r]) => ({ logicalId, props: r.Properties as { TimeToLiveSpecification?: { AttributeName: string; Enabled: boolean }; GlobalSecondaryIndexes?: unknown[]; KeySchema: { AttributeName: string }[] } }))
+      .filter(({ props }) => props.TimeToLiveSpecification?.Enabled === true && (props.GlobalSecondaryIndexes ?? []).length > 0);
+    const ttlTimer = setInterval(() => {
+      for (const { logicalId, props } of ttlTables) {
+        void expireItems(dynamodb, tables[logicalId] ?? '', props.TimeToLiveSpecification?.AttributeName ?? '', props.KeySchema.map((k) => k.AttributeName))
+          .then((count) => {
+            if (count > 0) log(`ttl    deleted ${count} expired items from ${tables[logicalId]}`);
+          })
+          .catch(() => undefined);
+      }
+    }, 2000);
+    closers.push(async () => clearInterval(ttlTimer));
 
     // One poller per stream mapping, resuming where it left off before a restart.
     const checkpointFile = options.dataDir === undefined ? undefined : path.join(options.dataDir, 'stream-checkpoints.json');
@@ -487,6 +504,43 @@ const scheduledEvent = (ruleLogicalId: string): DeliveredEvent => ({
   resources: [`arn:aws:events:${REGION}:${ACCOUNT}:rule/${ruleLogicalId}`],
   detail: {},
 });
+
+/** Deletes the items whose TTL attribute is in the past (a scan: local only). */
+const expireItems = async (client: DynamoDBClient, tableName: string, attribute: string, keys: string[]): Promise<number> => {
+  const now = String(Math.floor(Date.now() / 1000));
+  let deleted = 0;
+  let start: Record<string, never> | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression: '#ttl < :now',
+        ExpressionAttributeNames: { '#ttl': attribute },
+        ExpressionAttributeValues: { ':now': { N: now } },
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const key = Object.fromEntries(keys.map((name) => [name, item[name] as never]));
+      await client
+        .send(
+          new DeleteItemCommand({
+            TableName: tableName,
+            Key: key,
+            ConditionExpression: '#ttl < :now',
+            ExpressionAttributeNames: { '#ttl': attribute },
+            ExpressionAttributeValues: { ':now': { N: now } },
+          }),
+        )
+        .then(() => {
+          deleted += 1;
+        })
+        .catch(() => undefined);
+    }
+    start = page.LastEvaluatedKey as never;
+  } while (start !== undefined);
+  return deleted;
+};
 
 /** Pending and published counts and the age of the oldest pending item (scans: local only). */
 const outboxStats = async (

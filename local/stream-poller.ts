@@ -154,9 +154,10 @@ export class StreamPoller {
     await this.discoverShards();
     let fetched = 0;
     for (const shard of this.shards.values()) {
-      if (this.finished.has(shard.shardId)) continue;
+      if (this.finished.has(shard.shardId) || this.paused) continue;
       fetched += await this.fill(shard);
-      while (shard.buffer.length > 0) {
+      // A pause takes effect at once: what was read waits in the buffer, nothing more is invoked.
+      while (shard.buffer.length > 0 && !this.paused) {
         const batch = shard.buffer.slice(0, this.options.batchSize ?? 100);
         await this.deliver(shard.shardId, batch, 0);
         shard.buffer.splice(0, batch.length);
@@ -164,6 +165,7 @@ export class StreamPoller {
         if (last !== undefined) this.options.onCheckpoint?.(shard.shardId, last);
       }
       if (shard.closed && shard.buffer.length === 0) this.finished.add(shard.shardId);
+      if (this.paused) break;
     }
     return fetched;
   }

@@ -72,7 +72,8 @@ export class OrdersAudit {
       if (projected !== undefined) report.itemsRead += 1;
       if (((projected?.lastProcessedVersion as number | undefined) ?? 0) >= order.version) continue;
       report.readModelBehind += 1;
-      if (event !== undefined) {
+      // A pending event is on its way (relay or sweep); only a published one needs sending again.
+      if (event?.status === 'PUBLISHED') {
         const outcome = await this.publisher.publish([event]);
         report.readModelRepaired += outcome.published.length;
       }

@@ -156,11 +156,23 @@ describe('the orders audit', () => {
     await repository.commit(placed);
     await repository.commit(confirmed);
     await new DynamoReadModel(fixture.doc, fixture.tables.readModel).apply(placed.order, 1);
+    await sweeperOf(fixture).sweep({ graceSeconds: 0, maxItems: 10 });
+    fixture.bus.reset();
 
     const report = await auditOf(fixture).run(24, 0);
 
     expect(report).toMatchObject({ changedOrders: 1, readModelBehind: 1, readModelRepaired: 1, missingEvents: 0 });
     expect(fixture.bus.accepted.map((a) => a.event.detail)).toEqual([JSON.parse(JSON.stringify(confirmed.event.detail))]);
+  });
+
+  it('does not send again an event that is still pending: the relay or the sweep will', async () => {
+    fixture = await startRelayFixture();
+    await commit(fixture, 1);
+
+    const report = await auditOf(fixture).run(24, 0);
+
+    expect(report).toMatchObject({ readModelBehind: 1, readModelRepaired: 0 });
+    expect(fixture.bus.accepted).toEqual([]);
   });
 
   it('leaves a read model alone while it is within the grace period', async () => {

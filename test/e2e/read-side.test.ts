@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { orderFromItem } from '../../lambdas/adapters/dynamodb-order-repository';
 import type { Order } from '../../lambdas/domain/order';
 import { scanAll } from '../support/dynamodb';
 import { type HttpResult, useE2e } from '../support/e2e';
@@ -129,7 +130,7 @@ describe('GET /orders?customerId=…', () => {
 describe('convergence', () => {
   it("brings every order's read model to its write model", async () => {
     const converged = async (): Promise<{ behind: number; total: number }> => {
-      const orders = (await scanAll(ctx.doc, ctx.tables.orders)) as unknown as Order[];
+      const orders = (await scanAll(ctx.doc, ctx.tables.orders)).map(orderFromItem);
       const projected = new Map(
         (await scanAll(ctx.doc, ctx.tables.readModel)).map((item) => {
           const { lastProcessedVersion: _v, projectedAt: _p, ...order } = item;
