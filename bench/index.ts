@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { startDynamoDbLocal } from '../local/dynamodb-local';
 import { benchLocalStack } from './local-stack';
 import { benchReadSide } from './read-side';
+import { benchReconciler } from './reconciler';
 import { type RelayFigure, benchRelay } from './relay';
 import { benchWritePath } from './write-path';
 
@@ -28,6 +29,7 @@ const main = async (): Promise<void> => {
     if (values.only === undefined || values.only === 'relay') await reportRelay(engine.endpoint, Number(values.events));
     if (values.only === undefined || values.only === 'local') await reportLocalStack(Number(values.orders));
     if (values.only === undefined || values.only === 'read') await reportReadSide(Number(values.orders));
+    if (values.only === undefined || values.only === 'reconciler') await reportReconciler(engine.endpoint);
   } finally {
     await engine.stop();
   }
@@ -106,4 +108,18 @@ const reportReadSide = async (orders: number): Promise<void> => {
     `min-version read right after the write      p50 ${ms(f.minVersionReadMs.p50)}   p99 ${ms(f.minVersionReadMs.p99)}` +
       `   (${(f.minVersionReadMs.p50 / f.plainReadMs.p50).toFixed(1)}x / ${(f.minVersionReadMs.p99 / f.plainReadMs.p99).toFixed(1)}x)\n`,
   );
+};
+
+const reportReconciler = async (endpoint: string): Promise<void> => {
+  const f = await benchReconciler(endpoint, [1000, 10_000, 100_000]);
+  const [base] = f.curve;
+  process.stdout.write('\nReconciler: items read per run as the outbox grows (10 pending each time)\n\n');
+  process.stdout.write(`${'published'.padStart(10)}${'pending'.padStart(9)}${'items read'.padStart(12)}${'x 1k'.padStart(7)}${'run ms'.padStart(9)}\n`);
+  for (const point of f.curve) {
+    process.stdout.write(
+      `${String(point.published).padStart(10)}${String(point.pending).padStart(9)}${String(point.itemsRead).padStart(12)}` +
+        `${(point.itemsRead / (base?.itemsRead ?? 1)).toFixed(2).padStart(7)}${point.ms.toFixed(0).padStart(9)}\n`,
+    );
+  }
+  process.stdout.write(`\na run that republishes 1,000 items: ${(f.republish1000Ms / 1000).toFixed(2)} s (publish + mark, local EventBridge)\n`);
 };
