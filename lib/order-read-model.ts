@@ -1,14 +1,15 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { READ_MODEL_BY_CUSTOMER_INDEX } from '../lambdas/adapters/dynamodb-read-model';
 import { ORDER_EVENT_SOURCE, ORDER_EVENT_TYPES } from '../lambdas/domain/events';
+import { failureQueue } from './failure-queue';
 import { grantOnIndex, grantOnTable } from './grants';
 import { ServiceFunction } from './service-function';
 
@@ -58,15 +59,12 @@ export class OrderReadModel extends Construct {
       projectionType: ProjectionType.ALL,
     });
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    const deadLetters = failureQueue(this, 'DeadLetters', {
+      role: 'dead-letter queue of the projector',
+      alarmDescription: 'Order events the read model could not take; the reconciler repairs the read model.',
     });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the projector; it needs none of its own.',
-    });
+    this.deadLetterQueue = deadLetters.queue;
+    this.deadLetterAlarm = deadLetters.alarm;
 
     this.projector = new ServiceFunction(this, 'Projector', {
       entry: 'lambdas/handlers/project-order.ts',
@@ -89,15 +87,6 @@ export class OrderReadModel extends Construct {
           deadLetterQueue: this.deadLetterQueue,
         }),
       ],
-    });
-
-    this.deadLetterAlarm = new Alarm(this, 'DeadLettersAlarm', {
-      alarmDescription: 'Order events the read model could not take; the reconciler repairs the read model.',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
     });
   }
 

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import {
   AttributeType,
@@ -13,10 +13,11 @@ import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
 import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, FilterRule, type Function as LambdaFunction, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_MAX_REQUEST_BYTES } from '../lambdas/outbox/entries';
 import { OUTBOX_KEY, OUTBOX_PENDING_INDEX, OUTBOX_TTL_ATTRIBUTE } from '../lambdas/outbox/item';
+import { failureQueue } from './failure-queue';
 import { grantOnIndex, grantOnTable } from './grants';
 import { ServiceFunction } from './service-function';
 
@@ -195,15 +196,12 @@ export class TransactionalOutbox extends Construct {
       this.eventBus = props.eventBus;
     }
 
-    this.relayFailureQueue = new Queue(this, 'RelayFailures', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    const failures = failureQueue(this, 'RelayFailures', {
+      role: 'failure destination of the relay',
+      alarmDescription: 'Stream batches the outbox relay gave up on; their items wait for the reconciler.',
     });
-    Validations.of(this.relayFailureQueue).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-SQS3',
-      reason: 'This queue is itself the failure destination of the relay; it needs no dead-letter queue of its own.',
-    });
+    this.relayFailureQueue = failures.queue;
+    this.relayFailuresAlarm = failures.alarm;
 
     this.relayFunction = new ServiceFunction(this, 'Relay', {
       entry: 'lambdas/handlers/outbox-relay.ts',
@@ -266,14 +264,6 @@ export class TransactionalOutbox extends Construct {
       targets: [new LambdaTarget(this.reconcilerFunction, { retryAttempts: 2 })],
     });
 
-    this.relayFailuresAlarm = new Alarm(this, 'RelayFailuresAlarm', {
-      alarmDescription: 'Stream batches the outbox relay gave up on; their items wait for the reconciler.',
-      metric: this.relayFailureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
     this.relayIteratorAgeAlarm = new Alarm(this, 'RelayIteratorAgeAlarm', {
       alarmDescription: 'The outbox relay is more than 5 minutes behind its stream.',
       metric: this.relayFunction.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) }),

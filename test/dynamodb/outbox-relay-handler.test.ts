@@ -8,6 +8,7 @@ import { createOutboxRelayHandler } from '../../lambdas/outbox/relay-handler';
 import { testRepository } from '../support/dynamodb';
 import { outboxItem } from '../support/eventbridge';
 import { type RelayFixture, startRelayFixture } from '../support/relay';
+import { captureMetrics } from '../support/metrics';
 
 let fixture: RelayFixture | undefined;
 
@@ -29,12 +30,7 @@ describe('the relay Lambda handler', () => {
     await fixture.doc.send(new PutCommand({ TableName: fixture.tables.outbox, Item: huge }));
     const records = await fixture.captureRecords();
     const metrics = new Metrics({ namespace: 'test', serviceName: 'outbox' });
-    const emitted: Record<string, unknown>[] = [];
-    vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => {
-      emitted.push(metrics.serializeMetrics() as Record<string, unknown>);
-      metrics.clearMetrics();
-      return metrics;
-    });
+    const emitted = captureMetrics(metrics);
     const logger = new Logger({ logLevel: 'SILENT' });
     const errors = vi.spyOn(logger, 'error');
 

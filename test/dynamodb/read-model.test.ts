@@ -10,6 +10,7 @@ import { OrderProjector } from '../../lambdas/read-model/projector';
 import { createProjectorHandler } from '../../lambdas/read-model/projector-handler';
 import { OrderQueries } from '../../lambdas/use-cases/order-queries';
 import { type TestTables, createTestTables, documentClient, testDynamoClient, testRepository } from '../support/dynamodb';
+import { captureMetrics } from '../support/metrics';
 
 const client = testDynamoClient();
 const doc = documentClient(client);
@@ -148,12 +149,7 @@ describe('OrderQueries on DynamoDB Local', () => {
 describe('the projector handler', () => {
   it('counts applied events, duplicates and gaps, and the projection lag', async () => {
     const metrics = new Metrics({ namespace: 'test', serviceName: 'read-model' });
-    const emitted: Record<string, unknown>[] = [];
-    vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => {
-      emitted.push(metrics.serializeMetrics() as Record<string, unknown>);
-      metrics.clearMetrics();
-      return metrics;
-    });
+    const emitted = captureMetrics(metrics);
     const logger = new Logger({ logLevel: 'SILENT' });
     const warnings = vi.spyOn(logger, 'warn');
     const handler = createProjectorHandler(projector, logger, metrics);

@@ -9,7 +9,7 @@ import type { Order } from '../../lambdas/domain/order';
 import { startLocalStack } from '../../local/stack';
 import { loadCloudAssembly } from '../../local/synth';
 import { localEventBridgeClient } from '../support/eventbridge';
-import { useE2e, validOrder } from '../support/e2e';
+import { eventually, useE2e, validOrder } from '../support/e2e';
 
 /** The local stack itself: admin routes, events flowing, faults, parity with the template, restarts. */
 const ctx = useE2e();
@@ -24,19 +24,7 @@ const eventsOf = async (aggregateId?: string): Promise<DeliveredEvent[]> =>
   ((await ctx.get(`/_local/events${aggregateId === undefined ? '' : `?aggregateId=${aggregateId}`}`)).body as { events: DeliveredEvent[] })
     .events;
 
-const eventually = async <T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value) || Date.now() > deadline) return value;
-    await sleep(100);
-  }
-};
 
-const setFaults = async (faults: Record<string, unknown>) => ctx.request('PUT', '/_local/faults', {
-  body: JSON.stringify(faults),
-  headers: { 'content-type': 'application/json' },
-});
 
 describe('the local stack', () => {
   it('reports itself healthy with its pollers and bus running', async () => {
@@ -70,7 +58,7 @@ describe('the local stack', () => {
   });
 
   it('loses no event when the bus fails entries and the relay crashes after publishing', async () => {
-    expect((await setFaults({ eventBridgeFailureRate: 0.3, relayCrashAfterPublishRate: 0.3 })).status).toBe(200);
+    expect((await ctx.setFaults({ eventBridgeFailureRate: 0.3, relayCrashAfterPublishRate: 0.3 })).status).toBe(200);
     const orders: Order[] = [];
     for (let i = 0; i < 12; i++) orders.push(await ctx.placeOrder({ customerId: `c-fault-${i}` }));
     for (const order of orders) await ctx.post(`/orders/${order.id}/confirm`);
@@ -80,7 +68,7 @@ describe('the local stack', () => {
       (outbox) => outbox.pending === 0,
       45_000,
     );
-    await setFaults({ eventBridgeFailureRate: 0, relayCrashAfterPublishRate: 0 });
+    await ctx.setFaults({ eventBridgeFailureRate: 0, relayCrashAfterPublishRate: 0 });
 
     expect(stats.pending).toBe(0);
     const events = await eventsOf();
@@ -92,14 +80,14 @@ describe('the local stack', () => {
   });
 
   it('holds events back while the relay is paused and sends them when it resumes', async () => {
-    await setFaults({ relayPaused: true });
+    await ctx.setFaults({ relayPaused: true });
     await sleep(300);
     const order = await ctx.placeOrder({ customerId: 'c-paused' });
     await sleep(1000);
     const whilePaused = await eventsOf(order.id);
     const outbox = (await ctx.get('/_local/outbox')).body as { pending: number; oldestPendingAgeMs: number };
 
-    await setFaults({ relayPaused: false });
+    await ctx.setFaults({ relayPaused: false });
     const afterwards = await eventually(() => eventsOf(order.id), (list) => list.length > 0);
 
     expect(whilePaused).toEqual([]);
@@ -111,8 +99,8 @@ describe('the local stack', () => {
   it('refuses faults out of range or unknown, and changes nothing', async () => {
     const before = (await ctx.get('/_local/faults')).body;
 
-    const outOfRange = await setFaults({ eventBridgeFailureRate: 2 });
-    const unknown = await setFaults({ chaos: true });
+    const outOfRange = await ctx.setFaults({ eventBridgeFailureRate: 2 });
+    const unknown = await ctx.setFaults({ chaos: true });
 
     expect(outOfRange.status).toBe(400);
     expect(unknown.status).toBe(400);

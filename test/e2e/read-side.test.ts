@@ -13,8 +13,6 @@ const ctx = useE2e({ environmentOverrides: { MIN_VERSION_WAIT_MS: '250' } });
 
 const codeOf = (result: HttpResult): string | undefined => (result.body as { error?: { code?: string } }).error?.code;
 
-const setFaults = async (faults: Record<string, unknown>) =>
-  ctx.request('PUT', '/_local/faults', { body: JSON.stringify(faults), headers: { 'content-type': 'application/json' } });
 
 /** `clients` concurrent clients, each placing orders and walking them through their life. */
 const readYourWrites = async (iterations: number, clients: number): Promise<{ stale: number; sources: Record<string, number> }> => {
@@ -52,14 +50,14 @@ describe('read-your-writes', () => {
   }, 180_000);
 
   it('never answers older than the version the client wrote with the relay paused, from the write model', async () => {
-    await setFaults({ relayPaused: true });
+    await ctx.setFaults({ relayPaused: true });
     try {
       const { stale, sources } = await readYourWrites(1000, 20);
 
       expect(stale).toBe(0);
       expect(sources).toEqual({ 'write-model': expect.any(Number) });
     } finally {
-      await setFaults({ relayPaused: false });
+      await ctx.setFaults({ relayPaused: false });
     }
   }, 180_000);
 

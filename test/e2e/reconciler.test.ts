@@ -1,23 +1,12 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { Order } from '../../lambdas/domain/order';
-import { useE2e } from '../support/e2e';
+import { eventually, useE2e } from '../support/e2e';
 
 /** The reconciler and TTL pruning on the local stack, invoked as its schedule would. */
 const ctx = useE2e();
 
-const setFaults = async (faults: Record<string, unknown>) =>
-  ctx.request('PUT', '/_local/faults', { body: JSON.stringify(faults), headers: { 'content-type': 'application/json' } });
 
-const eventually = async <T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value) || Date.now() > deadline) return value;
-    await sleep(100);
-  }
-};
 
 const eventIds = async (aggregateId: string): Promise<string[]> =>
   ((await ctx.get(`/_local/events?aggregateId=${aggregateId}`)).body as { events: { detail: { eventId: string } }[] }).events.map(
@@ -26,7 +15,7 @@ const eventIds = async (aggregateId: string): Promise<string[]> =>
 
 describe('the reconciler on the local stack', () => {
   it('publishes what stayed pending while the relay was paused, and leaves the young alone', async () => {
-    await setFaults({ relayPaused: true });
+    await ctx.setFaults({ relayPaused: true });
     try {
       const orders = [await ctx.placeOrder(), await ctx.placeOrder()];
 
@@ -39,7 +28,7 @@ describe('the reconciler on the local stack', () => {
       for (const order of orders) expect(await eventIds(order.id)).toHaveLength(1);
       expect((await ctx.get('/_local/outbox')).body).toMatchObject({ pending: 0 });
     } finally {
-      await setFaults({ relayPaused: false });
+      await ctx.setFaults({ relayPaused: false });
     }
   });
 

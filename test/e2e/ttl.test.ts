@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { outboxOf, scanAll } from '../support/dynamodb';
-import { useE2e } from '../support/e2e';
+import { eventually, useE2e } from '../support/e2e';
 
 /**
  * TTL pruning on the local stack. Pruning removes outbox items on purpose, so this file does not
@@ -10,17 +10,7 @@ import { useE2e } from '../support/e2e';
  */
 const ctx = useE2e({ checkInvariant: false });
 
-const setFaults = async (faults: Record<string, unknown>) =>
-  ctx.request('PUT', '/_local/faults', { body: JSON.stringify(faults), headers: { 'content-type': 'application/json' } });
 
-const eventually = async <T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value) || Date.now() > deadline) return value;
-    await sleep(100);
-  }
-};
 
 describe('TTL pruning', () => {
   it('removes published items after their TTL, publishes nothing for the deletion, and never gives a pending item a TTL', async () => {
@@ -44,14 +34,14 @@ describe('TTL pruning', () => {
 
     expect(gone).toEqual([]);
     expect(ctx.api.events.length).toBe(eventsBefore);
-    await setFaults({ relayPaused: true });
+    await ctx.setFaults({ relayPaused: true });
     try {
       const pending = await ctx.placeOrder();
       const items = await outboxOf(ctx.doc, ctx.tables.outbox, pending.id);
       expect(items).toEqual([expect.objectContaining({ status: 'PENDING' })]);
       expect(items[0]?.expiresAt).toBeUndefined();
     } finally {
-      await setFaults({ relayPaused: false });
+      await ctx.setFaults({ relayPaused: false });
     }
     const all = await scanAll(ctx.doc, ctx.tables.outbox);
     expect(all.filter((i) => i.status === 'PENDING' && i.expiresAt !== undefined)).toEqual([]);

@@ -25,6 +25,8 @@ export interface E2eContext {
   post(path: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResult>;
   get(path: string, headers?: Record<string, string>): Promise<HttpResult>;
   placeOrder(overrides?: Partial<PlaceOrderBody>, headers?: Record<string, string>): Promise<Order>;
+  /** `PUT /_local/faults`. */
+  setFaults(faults: Record<string, unknown>): Promise<HttpResult>;
   counts(): Promise<TableCounts>;
   close(): Promise<void>;
 }
@@ -97,6 +99,8 @@ export const startE2e = async (options: E2eOptions = {}): Promise<E2eContext> =>
     expect(result.status).toBe(201);
     return result.body as Order;
   };
+  const setFaults: E2eContext['setFaults'] = async (faults) =>
+    request('PUT', '/_local/faults', { body: JSON.stringify(faults), headers: { 'content-type': 'application/json' } });
   return {
     api,
     client,
@@ -106,6 +110,7 @@ export const startE2e = async (options: E2eOptions = {}): Promise<E2eContext> =>
     post,
     get,
     placeOrder,
+    setFaults,
     counts: async () => countAll(doc, tables),
     close: async () => {
       await api.close();
@@ -175,4 +180,14 @@ export const useE2e = (options: E2eOptions = {}): E2eContext => {
       return Reflect.get(current, property);
     },
   });
+};
+
+/** Probes until `done` says yes or time runs out; returns the last value either way. */
+export const eventually = async <T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 };
