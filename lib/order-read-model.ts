@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
-import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, ProjectionType, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import { type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
@@ -11,6 +11,7 @@ import { READ_MODEL_BY_CUSTOMER_INDEX } from '../lambdas/adapters/dynamodb-read-
 import { ORDER_EVENT_SOURCE, ORDER_EVENT_TYPES } from '../lambdas/domain/events';
 import { failureQueue } from './failure-queue';
 import { grantOnIndex, grantOnTable } from './grants';
+import { durableTable } from './durable-table';
 import { ServiceFunction } from './service-function';
 
 export interface OrderReadModelProps {
@@ -45,11 +46,8 @@ export class OrderReadModel extends Construct {
 
   public constructor(scope: Construct, id: string, props: OrderReadModelProps) {
     super(scope, id);
-    this.table = new Table(this, 'Table', {
+    this.table = durableTable(this, 'Table', {
       partitionKey: { name: 'id', type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: TableEncryption.AWS_MANAGED,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     this.table.addGlobalSecondaryIndex({

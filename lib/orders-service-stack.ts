@@ -2,13 +2,14 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, type IHttpRouteAuthorizer, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, ProjectionType, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import { ORDER_CHANGES_INDEX } from '../lambdas/adapters/order-changes';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { grantOnIndex, grantOnTable } from './grants';
 import { OrderReadModel } from './order-read-model';
 import { ORDER_ROUTES } from './order-routes';
+import { durableTable } from './durable-table';
 import { ServiceFunction } from './service-function';
 import { TransactionalOutbox } from './transactional-outbox';
 
@@ -63,11 +64,8 @@ export class OrdersServiceStack extends Stack {
       );
     }
 
-    this.ordersTable = new Table(this, 'OrdersTable', {
+    this.ordersTable = durableTable(this, 'OrdersTable', {
       partitionKey: { name: 'id', type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: TableEncryption.AWS_MANAGED,
       removalPolicy,
     });
     this.ordersTable.addGlobalSecondaryIndex({
@@ -77,12 +75,9 @@ export class OrdersServiceStack extends Stack {
       projectionType: ProjectionType.INCLUDE,
       nonKeyAttributes: ['version'],
     });
-    this.idempotencyTable = new Table(this, 'IdempotencyTable', {
+    this.idempotencyTable = durableTable(this, 'IdempotencyTable', {
       partitionKey: { name: 'idempotencyKey', type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: 'expiresAt',
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: TableEncryption.AWS_MANAGED,
       removalPolicy,
     });
     this.outbox = new TransactionalOutbox(this, 'Outbox', {

@@ -1,13 +1,6 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import {
-  AttributeType,
-  BillingMode,
-  ProjectionType,
-  StreamViewType,
-  Table,
-  TableEncryption,
-} from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, ProjectionType, StreamViewType, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Archive, EventBus, type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
 import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
@@ -19,6 +12,7 @@ import { DEFAULT_MAX_REQUEST_BYTES } from '../lambdas/outbox/entries';
 import { OUTBOX_KEY, OUTBOX_PENDING_INDEX, OUTBOX_TTL_ATTRIBUTE } from '../lambdas/outbox/item';
 import { failureQueue } from './failure-queue';
 import { grantOnIndex, grantOnTable } from './grants';
+import { durableTable } from './durable-table';
 import { ServiceFunction } from './service-function';
 
 /** The relay's settings: how it reads the stream and how it publishes. */
@@ -167,14 +161,11 @@ export class TransactionalOutbox extends Construct {
     const relay = resolveRelayProps(props.relay ?? {});
     requireInteger('pendingIndexShards', this.pendingIndexShards, 1, 100, 'Leave it unset for the default of 4.');
 
-    this.table = new Table(this, 'Table', {
+    this.table = durableTable(this, 'Table', {
       partitionKey: { name: OUTBOX_KEY.partitionKey, type: AttributeType.STRING },
       sortKey: { name: OUTBOX_KEY.sortKey, type: AttributeType.NUMBER },
-      billingMode: BillingMode.PAY_PER_REQUEST,
       stream: StreamViewType.NEW_IMAGE,
       timeToLiveAttribute: OUTBOX_TTL_ATTRIBUTE,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: TableEncryption.AWS_MANAGED,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     this.table.addGlobalSecondaryIndex({
