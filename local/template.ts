@@ -120,32 +120,6 @@ export const logicalIdOf = (template: CfnTemplate, constructPath: string): strin
   return found[0];
 };
 
-/**
- * The environment the template gives a function, with each `Ref` to a table resolved to its
- * local name. A value the local stack cannot resolve is an error, not a silent blank.
- */
-export const functionEnvironment = (
-  template: CfnTemplate,
-  functionLogicalId: string,
-  refs: Record<string, string>,
-): Record<string, string> => {
-  const fn = template.Resources[functionLogicalId];
-  const variables = (fn?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(variables)) {
-    const resolved = typeof value === 'string' ? value : isRef(value) ? refs[value.Ref] : undefined;
-    if (resolved !== undefined) {
-      env[name] = resolved;
-    } else {
-      throw new Error(`Cannot resolve ${name} of ${functionLogicalId} locally: ${JSON.stringify(value)}`);
-    }
-  }
-  return env;
-};
-
-const isRef = (value: unknown): value is { Ref: string } =>
-  typeof value === 'object' && value !== null && typeof (value as { Ref?: unknown }).Ref === 'string';
-
 /** The settings of a stream event source mapping, as the local poller needs them. */
 export interface StreamMappingSettings {
   readonly functionLogicalId: string;

@@ -2,7 +2,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { loadConfig, tableName } from '../config';
 import { OutboxSweeper } from '../outbox/reconciler';
 import { createReconcilerHandler } from '../outbox/reconciler-handler';
-import { OrdersAudit } from '../use-cases/audit-orders';
+import { OrdersAudit } from '../adapters/dynamodb-orders-audit';
 import { outboxFromEnv, reconcilerSettingsFromEnv } from './outbox-runtime';
 import { logger } from './runtime';
 

@@ -7,7 +7,7 @@ import type { OutboxItem } from '../../lambdas/outbox/item';
 import { OutboxMarker } from '../../lambdas/outbox/marker';
 import { EventBridgePublisher } from '../../lambdas/outbox/publisher';
 import { OutboxSweeper } from '../../lambdas/outbox/reconciler';
-import { OrdersAudit } from '../../lambdas/use-cases/audit-orders';
+import { OrdersAudit } from '../../lambdas/adapters/dynamodb-orders-audit';
 import { scanAll, testRepository } from '../support/dynamodb';
 import { localEventBridgeClient, outboxItem } from '../support/eventbridge';
 import { type RelayFixture, startRelayFixture } from '../support/relay';

@@ -30,10 +30,8 @@ export const uniquePrefix = (): string => `t${randomBytes(4).toString('hex')}-`;
 /** Fresh tables from the synthesized template, under a prefix of this test file's own. */
 export const createTestTables = async (client: DynamoDBClient, prefix = uniquePrefix()): Promise<TestTables> => {
   const names = await createTablesFromTemplate(client, ordersTemplate(), prefix);
-  return namesOf(ordersTemplate(), names);
+  return ordersTablesOf(ordersTemplate(), names);
 };
-
-export const namesOf = ordersTablesOf;
 
 export const documentClient = (client: DynamoDBClient): DynamoDBDocumentClient => createDocumentClient(client);
 

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoOrderReader } from '../adapters/dynamodb-order-repository';
-import { ordersChangedBetween } from '../adapters/order-changes';
+import { DynamoOrderReader } from './dynamodb-order-repository';
+import { ordersChangedBetween } from './order-changes';
 import { eventForCurrentState } from '../domain/order';
 import { type OutboxItem, newPendingOutboxItem } from '../outbox/item';
 import type { EventBridgePublisher } from '../outbox/publisher';
