@@ -1,0 +1,65 @@
+import { parseArgs } from 'node:util';
+import { formatTable } from './chaos/report';
+import { runChaos } from './chaos/run';
+
+export { runChaos, type ChaosOptions } from './chaos/run';
+export type { ChaosTable } from './chaos/report';
+
+/**
+ * `npm run chaos`: N orders through their lifecycle on a local stack of its own while every
+ * local fault is injected, then one audit table (see local/chaos/run.ts). Flags: `--orders N`
+ * (2000), `--concurrency N` (24), `--seed N` (1), `--json`. Exit 1 if anything is lost, invented,
+ * split, unequal or out of order; 2 on bad usage.
+ */
+const main = async (): Promise<void> => {
+  const values = ((): { orders?: string; concurrency?: string; seed?: string; json?: boolean } => {
+    try {
+      return parseArgs({
+        options: { orders: { type: 'string' }, concurrency: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false } },
+      }).values;
+    } catch (error: unknown) {
+      return usage(error instanceof Error ? error.message : String(error));
+    }
+  })();
+  const number = (name: string, value: string | undefined, min: number): number | undefined => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) usage(`--${name} must be an integer of at least ${min}, not '${value}'.`);
+    return n;
+  };
+  const orders = number('orders', values.orders, 1);
+  const concurrency = number('concurrency', values.concurrency, 1);
+  const seed = number('seed', values.seed, 0);
+
+  const stop = new AbortController();
+  let interrupted = 0;
+  const onSignal = (): void => {
+    interrupted += 1;
+    if (interrupted > 1) process.exit(130);
+    process.stderr.write('\nchaos: stopping (the stack is closed and its data deleted; Ctrl-C again to quit at once)\n');
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    const table = await runChaos({
+      ...(orders === undefined ? {} : { orders }),
+      ...(concurrency === undefined ? {} : { concurrency }),
+      ...(seed === undefined ? {} : { seed }),
+      signal: stop.signal,
+    });
+    process.stdout.write(values.json === true ? `${JSON.stringify(table, null, 2)}\n` : `${formatTable(table)}\n`);
+    process.exitCode = table.ok ? 0 : 1;
+  } catch (error: unknown) {
+    process.stderr.write(`chaos failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = interrupted > 0 ? 130 : 1;
+  }
+};
+
+const usage = (message: string): never => {
+  process.stderr.write(`npm run chaos: ${message}\nUsage: npm run chaos -- [--orders N] [--concurrency N] [--seed N] [--json]\n`);
+  process.exit(2);
+};
+
+if (require.main === module) void main();

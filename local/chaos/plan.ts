@@ -1,0 +1,79 @@
+/**
+ * When each fault is in force, by progress (accepted commands / planned commands), so the whole
+ * story happens at any number of orders. A phase that would be over too soon in wall time (small
+ * runs) lasts at least `minPhaseMs`.
+ */
+export const PHASES = {
+  /** Transient PutEvents failures and relay crashes after publishing: most of the run. */
+  transient: { from: 0.05, to: 0.9, eventBridgeFailureRate: 0.2, relayCrashAfterPublishRate: 0.05 },
+  /** The relay stops reading its stream; the reconciler and then the relay catch up. */
+  relayPause: { from: 0.12, to: 0.2 },
+  /** About 1% of the orders are refused for good by the bus: every `refuseEvery`-th order placed in the window. */
+  refuse: { from: 0.25, to: 0.45, refuseEvery: 20 },
+  /** The refusals are lifted and the parked events retried. */
+  retryParked: { at: 0.5 },
+  /** That share of projector invocations throws. */
+  projector: { from: 0.55, to: 0.75, projectorFailureRate: 0.1 },
+  /** The local stack is closed and started again on the same data folder and port. */
+  restart: { at: 0.62 },
+  /** One reconciler run with a failing Orders audit. */
+  auditFails: { at: 0.8 },
+  /** Reconciler runs all along, small pages, no grace. */
+  reconciler: { everyMs: 3000, graceSeconds: 0, maxItems: 25 },
+  minPhaseMs: 2000,
+} as const;
+
+export type Fate = 'ship' | 'cancel-placed' | 'cancel-confirmed';
+
+/** Most orders ship; some are cancelled from PLACED, some from CONFIRMED. */
+export const fateOf = (random: () => number): Fate => {
+  const r = random();
+  return r < 0.1 ? 'cancel-placed' : r < 0.2 ? 'cancel-confirmed' : 'ship';
+};
+
+export const commandsOf = (fate: Fate): readonly ('place' | 'confirm' | 'ship' | 'cancel')[] =>
+  fate === 'ship' ? ['place', 'confirm', 'ship'] : fate === 'cancel-placed' ? ['place', 'cancel'] : ['place', 'confirm', 'cancel'];
+
+/** A window phase: on between `from` and `to`, and for at least `minMs` once on. */
+export class Window {
+  private startedAt: number | undefined;
+  private ended = false;
+
+  public constructor(
+    private readonly from: number,
+    private readonly to: number,
+    private readonly minMs: number = PHASES.minPhaseMs,
+  ) {}
+
+  /** What to do now: 'start', 'end', or nothing. */
+  public step(progress: number, now: number): 'start' | 'end' | undefined {
+    if (this.ended) return undefined;
+    if (this.startedAt === undefined) {
+      if (progress >= this.from) {
+        this.startedAt = now;
+        return 'start';
+      }
+      return undefined;
+    }
+    if (progress >= this.to && now - this.startedAt >= this.minMs) {
+      this.ended = true;
+      return 'end';
+    }
+    return undefined;
+  }
+
+  /** Ends it now if it is on (the run is over). */
+  public finish(): boolean {
+    const on = this.startedAt !== undefined && !this.ended;
+    this.ended = true;
+    return on;
+  }
+
+  public get active(): boolean {
+    return this.startedAt !== undefined && !this.ended;
+  }
+
+  public get happened(): boolean {
+    return this.startedAt !== undefined;
+  }
+}

@@ -1,0 +1,302 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Order } from '../../lambdas/domain/order';
+import { seededRandom } from '../eventbridge';
+import { type CloudAssembly, synthesizeApp } from '../synth';
+import { type AcceptedCommand, auditDeliveries } from './audit';
+import { FaultController, noFaults } from './faults';
+import { ChaosHttp } from './http';
+import { Reconciler, converge } from './converge';
+import { PHASES, Window, commandsOf, fateOf } from './plan';
+import { type ChaosTable, formatProgress } from './report';
+import { ChaosStack } from './stack';
+
+export interface ChaosOptions {
+  /** @default 2000 */
+  readonly orders?: number;
+  /** Orders driven at once. @default 24 */
+  readonly concurrency?: number;
+  /** Seeds the orders' fates and the stack's fault dice. @default 1 */
+  readonly seed?: number;
+  /** @default - synthesize now (reusing cdk.out when the sources have not changed) */
+  readonly assembly?: CloudAssembly;
+  /** Progress lines. @default - to stderr */
+  readonly progress?: (line: string) => void;
+  /** @default 3000 */
+  readonly progressEveryMs?: number;
+  /** Stops the run (the stack is closed and the data folder deleted). */
+  readonly signal?: AbortSignal;
+}
+
+type Command = 'place' | 'confirm' | 'ship' | 'cancel';
+
+/**
+ * The chaos run: N orders through their whole lifecycle over real HTTP on a local stack of its
+ * own (on-disk data), with every fault of the local stack injected in phases and one restart;
+ * then everything is drained and audited. Returns the table; the stack and its data are gone.
+ */
+export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> => {
+  const started = Date.now();
+  const orders = options.orders ?? 2000;
+  const concurrency = Math.max(1, Math.min(options.concurrency ?? 24, orders));
+  const seed = options.seed ?? 1;
+  const say = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const aborter = new AbortController();
+  const abort = (): void => aborter.abort();
+  options.signal?.addEventListener('abort', abort, { once: true });
+  const signal = aborter.signal;
+
+  const assembly = options.assembly ?? (await synthesizeApp());
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'orders-chaos-'));
+  const chaos = new ChaosStack({ dataDir, assembly, seed });
+  try {
+    await chaos.start();
+    const admin = new ChaosHttp(chaos.url, signal);
+    const api = new ChaosHttp(chaos.url, signal, seededRandom(seed));
+    const faults = new FaultController(() => admin, say);
+    await faults.probe();
+    let auth = await tokenHeaders(admin);
+    const reconciler = new Reconciler(admin);
+    say(`chaos: ${orders} orders, concurrency ${concurrency}, seed ${seed}, stack ${chaos.url}, data ${dataDir}`);
+
+    // The orders: each one's fate is drawn from the seed; every accepted command is recorded.
+    const runId = randomBytes(4).toString('hex');
+    const fates = Array.from({ length: orders }, (_, index) => fateOf(seededRandom(seed * 1_000_003 + index)));
+    const planned = fates.reduce((sum, fate) => sum + commandsOf(fate).length, 0);
+    const accepted: AcceptedCommand[] = [];
+    const refusals: string[] = [];
+    let replays = 0;
+    let unexpectedVersions = 0;
+    let ordersDone = 0;
+
+    const refuse = new Window(PHASES.refuse.from, PHASES.refuse.to);
+    const refusedIds: string[] = [];
+    let placedWhileRefusing = 0;
+
+    const send = async (index: number, command: Command, orderId: string | undefined): Promise<Order | undefined> => {
+      const route = command === 'place' ? '/orders' : `/orders/${orderId}/${command}`;
+      const body =
+        command === 'place'
+          ? { customerId: `c-${index % 50}`, currency: 'EUR', items: [{ sku: `SKU-${index % 7}`, quantity: 1 + (index % 3), unitPrice: 100 + index }] }
+          : command === 'ship'
+            ? { trackingNumber: `T-${index}` }
+            : command === 'cancel'
+              ? { reason: 'chaos' }
+              : undefined;
+      const answer = await api.send('POST', route, {
+        ...(body === undefined ? {} : { body }),
+        headers: { 'idempotency-key': `chaos-${runId}-${index}-${command}`, ...auth },
+      });
+      if (answer.status !== 200 && answer.status !== 201) {
+        refusals.push(`${command} ${orderId ?? `(order #${index})`}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`);
+        return undefined;
+      }
+      if (answer.headers.get('idempotent-replayed') === 'true') replays += 1;
+      return answer.body as Order;
+    };
+
+    const driveOrder = async (index: number): Promise<void> => {
+      let orderId: string | undefined;
+      let expectedVersion = 1;
+      for (const command of commandsOf(fates[index] ?? 'ship')) {
+        const order = await send(index, command, orderId);
+        if (order === undefined) return;
+        orderId = order.id;
+        accepted.push({ orderId: order.id, version: order.version, command });
+        if (order.version !== expectedVersion) unexpectedVersions += 1;
+        expectedVersion = order.version + 1;
+        if (command === 'place' && refuse.active && faults.available('eventBridgeRejectAggregateIds')) {
+          // The id is known only now: refuse it before its next command, so its later versions park behind.
+          if (placedWhileRefusing++ % PHASES.refuse.refuseEvery === 0) {
+            refusedIds.push(order.id);
+            await faults.set({ eventBridgeRejectAggregateIds: [...refusedIds] });
+          }
+        }
+      }
+      ordersDone += 1;
+    };
+
+    let next = 0;
+    let workersDone = false;
+    const workers = Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < orders && !signal.aborted) await driveOrder(next++);
+      }),
+    ).finally(() => {
+      workersDone = true;
+    });
+    // A failing worker fails the run; the conductor below sees it through `workersDone`.
+    let workerError: unknown;
+    workers.catch((error: unknown) => {
+      workerError = error;
+      aborter.abort();
+    });
+
+    // The conductor: faults by progress, reconciler runs, the restart, progress lines.
+    const transient = new Window(PHASES.transient.from, PHASES.transient.to);
+    const relayPause = new Window(PHASES.relayPause.from, PHASES.relayPause.to);
+    const projector = new Window(PHASES.projector.from, PHASES.projector.to);
+    const evidence = { relayPauseMs: 0, pendingPeakWhilePaused: 0, parkedPeak: 0, parkedRetried: undefined as number | undefined, auditFailures: 0, auditFailRuns: 0 };
+    let retriedParked = false;
+    let restarted = false;
+    let auditFailed = false;
+    let pausedAt = 0;
+    let lastReconcile = 0;
+    let lastLine = 0;
+    let outbox: { pending?: number; parked?: number } = {};
+    let outboxInFlight = false;
+    const pollOutbox = (): void => {
+      if (outboxInFlight) return;
+      outboxInFlight = true;
+      void admin
+        .send('GET', '/_local/outbox', { deadlineMs: 30_000 })
+        .then((answer) => {
+          outbox = answer.body as typeof outbox;
+          evidence.parkedPeak = Math.max(evidence.parkedPeak, outbox.parked ?? 0);
+          if (relayPause.active) evidence.pendingPeakWhilePaused = Math.max(evidence.pendingPeakWhilePaused, outbox.pending ?? 0);
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          outboxInFlight = false;
+        });
+    };
+
+    const phasesDone = (): boolean =>
+      !transient.active && !relayPause.active && !refuse.active && !projector.active && retriedParked && restarted && auditFailed;
+    while (!(workersDone && phasesDone()) && !signal.aborted) {
+      const now = Date.now();
+      const progress = workersDone ? 1 : accepted.length / planned;
+      const t = transient.step(progress, now);
+      if (t !== undefined) {
+        const on = t === 'start';
+        await faults.set({
+          eventBridgeFailureRate: on ? PHASES.transient.eventBridgeFailureRate : 0,
+          relayCrashAfterPublishRate: on ? PHASES.transient.relayCrashAfterPublishRate : 0,
+        });
+      }
+      const p = relayPause.step(progress, now);
+      if (p === 'start') pausedAt = now;
+      if (p === 'end') evidence.relayPauseMs += now - pausedAt;
+      if (p !== undefined) await faults.set({ relayPaused: p === 'start' });
+      if (refuse.step(progress, now) === 'end') await faults.set({ eventBridgeRejectAggregateIds: [] });
+      if (!retriedParked && progress >= PHASES.retryParked.at && refuse.happened && !refuse.active) {
+        retriedParked = true;
+        await reconciler.idle();
+        const run = await reconciler.run({ retryParked: true, graceSeconds: 0, maxItems: PHASES.reconciler.maxItems });
+        evidence.parkedRetried = retriedCount(run.result);
+        say(`chaos: refusals lifted; reconciler retryParked: ${JSON.stringify(run.result?.retried ?? `HTTP ${run.status}`)}`);
+      }
+      const j = projector.step(progress, now);
+      if (j !== undefined) await faults.set({ projectorFailureRate: j === 'start' ? PHASES.projector.projectorFailureRate : 0 });
+      if (!restarted && progress >= PHASES.restart.at) {
+        restarted = true;
+        say('chaos: restarting the local stack (requests in flight fail and are retried with their keys)');
+        const before = Date.now();
+        await chaos.restart();
+        auth = await tokenHeaders(admin);
+        await faults.apply();
+        say(`chaos: the local stack is back after ${((Date.now() - before) / 1000).toFixed(1)} s`);
+      }
+      if (!auditFailed && progress >= PHASES.auditFails.at) {
+        auditFailed = true;
+        await reconciler.idle();
+        await faults.set({ auditFails: true });
+        const run = await reconciler.run({ graceSeconds: 0, maxItems: PHASES.reconciler.maxItems });
+        await faults.set({ auditFails: false });
+        evidence.auditFailRuns += 1;
+        if (run.status !== 200 || run.result?.auditError !== undefined) evidence.auditFailures += 1;
+        say(`chaos: reconciler run with a failing audit: HTTP ${run.status}, auditError ${JSON.stringify(run.result?.auditError ?? null)}, sweep ${JSON.stringify(run.result?.sweep ?? null)}`);
+      }
+      if (now - lastReconcile >= PHASES.reconciler.everyMs) {
+        lastReconcile = now;
+        reconciler.startIfIdle({ graceSeconds: PHASES.reconciler.graceSeconds, maxItems: PHASES.reconciler.maxItems });
+      }
+      if (now - lastLine >= (options.progressEveryMs ?? 3000)) {
+        lastLine = now;
+        pollOutbox();
+        say(formatProgress({ elapsedMs: now - started, ordersDone, orders, commands: accepted.length, planned, retried: api.stats.retries, replays, events: chaos.stack.events, outbox, faults: faults.describe() }));
+      }
+      await sleep(200);
+    }
+    await workers.catch(() => undefined);
+    if (workerError !== undefined) throw workerError;
+    if (signal.aborted) throw new Error('The chaos run was stopped.');
+    await reconciler.idle();
+
+    // The end: no faults, everything drained, the read model converged; then the audit.
+    await faults.set(noFaults());
+    const drained = await converge({ admin, reconciler, chaos, accepted, say, orders });
+    evidence.parkedPeak = Math.max(evidence.parkedPeak, drained.parkedPeak);
+    const deliveries = auditDeliveries(accepted, chaos.stack.events);
+    const table: ChaosTable = {
+      orders,
+      ordersDone,
+      concurrency,
+      seed,
+      commandsAccepted: accepted.length,
+      commandsRefused: refusals.length,
+      unexpectedVersions,
+      requestsRetried: api.stats.retries,
+      replays,
+      ...deliveries,
+      readModelsUnequal: drained.models.readModelsUnequal,
+      writeModelUnexpected: drained.models.writeModelUnexpected,
+      pendingLeft: drained.pending,
+      parkedLeft: drained.parked,
+      faults: {
+        putEventsEntriesFailed: chaos.failedEntries,
+        relayCrashes: chaos.counts.relayCrashes,
+        relayInvocationsFailed: chaos.counts.relayInvocationsFailed,
+        relayPauseMs: evidence.relayPauseMs,
+        pendingPeakWhilePaused: evidence.pendingPeakWhilePaused,
+        refusedOrders: refusedIds.length,
+        refusedEntries: chaos.counts.refusedEntries,
+        parkedPeak: evidence.parkedPeak,
+        parkedRetried: evidence.parkedRetried ?? null,
+        projectorFailures: chaos.counts.projectorFailures,
+        auditFailRuns: evidence.auditFailRuns,
+        auditFailures: evidence.auditFailures,
+        reconcilerRuns: reconciler.runs,
+        reconcilerErrors: reconciler.errors,
+        republished: reconciler.republished,
+        readModelRepairs: reconciler.readModelRepairs,
+        deliveriesGivenUp: chaos.counts.deliveriesGivenUp,
+        restarts: chaos.restarts,
+      },
+      faultsUnavailable: [...faults.unavailable],
+      drainMs: drained.drainMs,
+      convergeMs: drained.convergeMs,
+      wallTimeMs: Date.now() - started,
+      samples: { ...deliveries.samples, ...drained.models.samples, refusals: refusals.slice(0, 5) },
+      ok: false,
+    };
+    table.ok =
+      table.lost + table.invented + table.eventIdSplits + table.orderViolations + table.readModelsUnequal === 0 &&
+      table.commandsRefused + table.unexpectedVersions + table.writeModelUnexpected === 0 &&
+      table.ordersDone === orders;
+    if (!table.ok && chaos.tail.length > 0) say(`chaos: the local stack's last notable lines:\n  ${chaos.tail.join('\n  ')}`);
+    return table;
+  } finally {
+    aborter.abort();
+    options.signal?.removeEventListener('abort', abort);
+    await chaos.close().catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+};
+
+/** A staff token when the stack has callers (`POST /_local/token`); none when it does not. */
+const tokenHeaders = async (admin: ChaosHttp): Promise<Record<string, string>> => {
+  const answer = await admin.send('POST', '/_local/token', { body: { sub: 'chaos-staff', staff: true, expiresInSeconds: 86_400 } });
+  const token = (answer.body as { token?: unknown } | undefined)?.token;
+  return answer.status === 200 && typeof token === 'string' ? { authorization: `Bearer ${token}` } : {};
+};
+
+const retriedCount = (result: { retried?: unknown } | undefined): number | undefined => {
+  const retried = result?.retried as Record<string, unknown> | undefined;
+  if (retried === undefined) return undefined;
+  const count = retried.items ?? retried.retried ?? retried.count ?? retried.moved;
+  return typeof count === 'number' ? count : undefined;
+};
