@@ -92,6 +92,13 @@ export class LocalFunction {
   public async close(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
+    // An invocation in flight fails now; its timeout timer would otherwise keep the process
+    // alive for up to the function's timeout (5 minutes for the reconciler) after a close.
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new FunctionError(this.spec.name, 'Runtime.ExitError', 'The function was closed.'));
+      this.pending.delete(id);
+    }
     await worker?.terminate();
   }
 

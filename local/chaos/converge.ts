@@ -27,7 +27,8 @@ export class Reconciler {
   public republished = 0;
   /** Read models the audit repaired (before issue 9, by republishing the order's last event to the bus). */
   public readModelRepairs = 0;
-  private inFlight: Promise<unknown> | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private queued = 0;
 
   public constructor(private readonly admin: ChaosHttp) {}
 
@@ -50,18 +51,30 @@ export class Reconciler {
     return { status: answer.status, result };
   }
 
-  /** Starts a run unless one is going (the periodic runs). */
+  /** Runs `task` after every run and task before it: one reconciler run at a time, as with reserved concurrency 1. */
+  public async enqueue(task: () => Promise<void>): Promise<void> {
+    this.queued += 1;
+    const done = this.chain.then(task).finally(() => {
+      this.queued -= 1;
+    });
+    this.chain = done.catch(() => undefined);
+    return done;
+  }
+
+  /** A periodic run, unless a run or a task is going or waiting. */
   public startIfIdle(body: Record<string, unknown>): void {
-    if (this.inFlight !== undefined) return;
-    this.inFlight = this.run(body)
-      .catch(() => undefined)
-      .finally(() => {
-        this.inFlight = undefined;
-      });
+    if (this.queued > 0) return;
+    this.enqueue(async () => {
+      await this.run(body);
+    }).catch(() => undefined);
+  }
+
+  public get busy(): boolean {
+    return this.queued > 0;
   }
 
   public async idle(): Promise<void> {
-    await this.inFlight;
+    await this.chain;
   }
 }
 

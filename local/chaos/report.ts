@@ -82,6 +82,13 @@ export const formatProgress = (p: {
   );
 };
 
+/**
+ * Duplicates not explained by the reconciler's no-grace sweeps (each republish of an item the
+ * relay also publishes is one duplicate): the relay's own retries and the audit's repairs.
+ */
+export const beyondSweeps = (t: ChaosTable): number =>
+  t.eventsDistinct === 0 ? 0 : Math.max(0, t.eventsTotal - t.eventsDistinct - t.faults.republished) / t.eventsDistinct;
+
 /** The one table of the run. */
 export const formatTable = (t: ChaosTable): string => {
   const f = t.faults;
@@ -99,7 +106,10 @@ export const formatTable = (t: ChaosTable): string => {
     ['read models unequal', mark(t.readModelsUnequal)],
     ['write model != API answers', mark(t.writeModelUnexpected)],
     ['unexpected versions', mark(t.unexpectedVersions)],
-    ['duplicates per event', t.duplicatesPerEvent.toFixed(3)],
+    [
+      'duplicates per event',
+      `${t.duplicatesPerEvent.toFixed(3)}  (${beyondSweeps(t).toFixed(3)} beyond the ${f.republished} the reconciler's sweeps republished)`,
+    ],
     ['pending / parked left', `${t.pendingLeft ?? '?'} / ${t.parkedLeft ?? 'n/a'}`],
     ['fault: PutEvents entries failed', `${f.putEventsEntriesFailed}`],
     ['fault: relay crashes after publish', `${f.relayCrashes}  (relay invocations failed ${f.relayInvocationsFailed})`],

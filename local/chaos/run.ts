@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -29,6 +30,17 @@ export interface ChaosOptions {
   readonly progressEveryMs?: number;
   /** Stops the run (the stack is closed and the data folder deleted). */
   readonly signal?: AbortSignal;
+  /**
+   * Fault rates other than the plan's (PHASES), e.g. a higher relay crash rate so that a small
+   * run surely sees a crash. @default - PHASES
+   */
+  readonly rates?: Partial<FaultRates>;
+}
+
+export interface FaultRates {
+  readonly eventBridgeFailureRate: number;
+  readonly relayCrashAfterPublishRate: number;
+  readonly projectorFailureRate: number;
 }
 
 type Command = 'place' | 'confirm' | 'ship' | 'cancel';
@@ -48,6 +60,14 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
   const abort = (): void => aborter.abort();
   options.signal?.addEventListener('abort', abort, { once: true });
   const signal = aborter.signal;
+  // Every request in flight listens to it.
+  setMaxListeners(0, signal);
+  const rates: FaultRates = {
+    eventBridgeFailureRate: PHASES.transient.eventBridgeFailureRate,
+    relayCrashAfterPublishRate: PHASES.transient.relayCrashAfterPublishRate,
+    projectorFailureRate: PHASES.projector.projectorFailureRate,
+    ...options.rates,
+  };
 
   const assembly = options.assembly ?? (await synthesizeApp());
   const dataDir = mkdtempSync(path.join(tmpdir(), 'orders-chaos-'));
@@ -164,8 +184,21 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
         });
     };
 
+    // One-shot reconciler runs (retryParked, the failing audit) queue behind the periodic ones; the conductor never waits for them.
+    let openTasks = 0;
+    let taskError: unknown;
+    const track = (task: Promise<void>): void => {
+      openTasks += 1;
+      task
+        .catch((error: unknown) => {
+          taskError ??= error;
+        })
+        .finally(() => {
+          openTasks -= 1;
+        });
+    };
     const phasesDone = (): boolean =>
-      !transient.active && !relayPause.active && !refuse.active && !projector.active && retriedParked && restarted && auditFailed;
+      !transient.active && !relayPause.active && !refuse.active && !projector.active && retriedParked && restarted && auditFailed && openTasks === 0;
     while (!(workersDone && phasesDone()) && !signal.aborted) {
       const now = Date.now();
       const progress = workersDone ? 1 : accepted.length / planned;
@@ -173,8 +206,8 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
       if (t !== undefined) {
         const on = t === 'start';
         await faults.set({
-          eventBridgeFailureRate: on ? PHASES.transient.eventBridgeFailureRate : 0,
-          relayCrashAfterPublishRate: on ? PHASES.transient.relayCrashAfterPublishRate : 0,
+          eventBridgeFailureRate: on ? rates.eventBridgeFailureRate : 0,
+          relayCrashAfterPublishRate: on ? rates.relayCrashAfterPublishRate : 0,
         });
       }
       const p = relayPause.step(progress, now);
@@ -184,13 +217,16 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
       if (refuse.step(progress, now) === 'end') await faults.set({ eventBridgeRejectAggregateIds: [] });
       if (!retriedParked && progress >= PHASES.retryParked.at && refuse.happened && !refuse.active) {
         retriedParked = true;
-        await reconciler.idle();
-        const run = await reconciler.run({ retryParked: true, graceSeconds: 0, maxItems: PHASES.reconciler.maxItems });
-        evidence.parkedRetried = retriedCount(run.result);
-        say(`chaos: refusals lifted; reconciler retryParked: ${JSON.stringify(run.result?.retried ?? `HTTP ${run.status}`)}`);
+        track(
+          reconciler.enqueue(async () => {
+            const run = await reconciler.run({ retryParked: true, graceSeconds: 0, maxItems: PHASES.reconciler.maxItems });
+            evidence.parkedRetried = retriedCount(run.result);
+            say(`chaos: refusals lifted; reconciler retryParked: ${JSON.stringify(run.result?.retried ?? `HTTP ${run.status}`)}`);
+          }),
+        );
       }
       const j = projector.step(progress, now);
-      if (j !== undefined) await faults.set({ projectorFailureRate: j === 'start' ? PHASES.projector.projectorFailureRate : 0 });
+      if (j !== undefined) await faults.set({ projectorFailureRate: j === 'start' ? rates.projectorFailureRate : 0 });
       if (!restarted && progress >= PHASES.restart.at) {
         restarted = true;
         say('chaos: restarting the local stack (requests in flight fail and are retried with their keys)');
@@ -202,18 +238,26 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
       }
       if (!auditFailed && progress >= PHASES.auditFails.at) {
         auditFailed = true;
-        await reconciler.idle();
-        await faults.set({ auditFails: true });
-        const run = await reconciler.run({ graceSeconds: 0, maxItems: PHASES.reconciler.maxItems });
-        await faults.set({ auditFails: false });
-        evidence.auditFailRuns += 1;
-        if (run.status !== 200 || run.result?.auditError !== undefined) evidence.auditFailures += 1;
-        say(`chaos: reconciler run with a failing audit: HTTP ${run.status}, auditError ${JSON.stringify(run.result?.auditError ?? null)}, sweep ${JSON.stringify(run.result?.sweep ?? null)}`);
+        track(
+          reconciler.enqueue(async () => {
+            await faults.set({ auditFails: true });
+            try {
+              const run = await reconciler.run({ graceSeconds: 0, maxItems: PHASES.reconciler.maxItems });
+              evidence.auditFailRuns += 1;
+              if (run.status !== 200 || run.result?.auditError !== undefined) evidence.auditFailures += 1;
+              say(`chaos: reconciler run with a failing audit: HTTP ${run.status}, auditError ${JSON.stringify(run.result?.auditError ?? null)}, sweep ${JSON.stringify(run.result?.sweep ?? null)}`);
+            } finally {
+              await faults.set({ auditFails: false });
+            }
+          }),
+        );
       }
       if (now - lastReconcile >= PHASES.reconciler.everyMs) {
         lastReconcile = now;
         reconciler.startIfIdle({ graceSeconds: PHASES.reconciler.graceSeconds, maxItems: PHASES.reconciler.maxItems });
       }
+      // The pause and the refusals are short at small N: watch the outbox closely while they last.
+      if (relayPause.active || (refuse.happened && !retriedParked)) pollOutbox();
       if (now - lastLine >= (options.progressEveryMs ?? 3000)) {
         lastLine = now;
         pollOutbox();
@@ -223,6 +267,7 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
     }
     await workers.catch(() => undefined);
     if (workerError !== undefined) throw workerError;
+    if (taskError !== undefined) throw taskError;
     if (signal.aborted) throw new Error('The chaos run was stopped.');
     await reconciler.idle();
 
