@@ -34,6 +34,8 @@ export interface PublishFailure<T extends PublishableItem> {
   readonly errorMessage: string;
   /** False when the entry kept failing with a retryable code until the attempts ran out. */
   readonly permanent: boolean;
+  /** Times the entry was sent (0 when it never could be). */
+  readonly attempts: number;
 }
 
 export interface PublishOutcome<T extends PublishableItem> {
@@ -117,6 +119,7 @@ export class EventBridgePublisher {
           errorCode: ENTRY_TOO_LARGE,
           errorMessage: `The entry is ${size} bytes; a PutEvents request takes at most ${this.maxRequestBytes}.`,
           permanent: true,
+          attempts: 0,
         });
         failedAggregates.add(item.aggregateId);
       } else {
@@ -146,6 +149,7 @@ export class EventBridgePublisher {
               errorCode: result.code,
               errorMessage: result.message,
               permanent: !RETRYABLE_ENTRY_CODES.has(result.code),
+              attempts: attempt,
             });
             failedAggregates.add(result.pending.item.aggregateId);
           }

@@ -101,7 +101,7 @@ describe('EventBridgePublisher', () => {
 
     expect(outcome.published).toHaveLength(3);
     expect(outcome.failed).toEqual([
-      { item: stuck, errorCode: 'InternalFailure', errorMessage: 'down', permanent: false },
+      { item: stuck, errorCode: 'InternalFailure', errorMessage: 'down', permanent: false, attempts: 3 },
     ]);
     expect(outcome.retriedEntries).toBe(2);
   });
@@ -114,7 +114,7 @@ describe('EventBridgePublisher', () => {
 
     const outcome = await publisher().publish([v2, other, v1]);
 
-    expect(outcome.failed).toEqual([{ item: v1, errorCode: 'MalformedDetail', errorMessage: 'bad', permanent: true }]);
+    expect(outcome.failed).toEqual([{ item: v1, errorCode: 'MalformedDetail', errorMessage: 'bad', permanent: true, attempts: 1 }]);
     expect(outcome.blocked).toEqual([v2]);
     expect(outcome.published).toEqual([other]);
     expect(outcome.retriedEntries).toBe(0);
