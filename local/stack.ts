@@ -89,6 +89,11 @@ export interface LocalRule {
   readonly targets: readonly {
     readonly functionName: string;
     readonly input?: unknown;
+    /**
+     * The target's retry policy and dead-letter queue, as the template has them. They cover
+     * failures to invoke the function, which a local function never has: a function error is
+     * retried per the function's EventInvokeConfig (rule targets are invoked asynchronously).
+     */
     readonly maxRetryAttempts: number;
     readonly maxEventAgeSeconds: number;
     readonly deadLetterQueue?: string;
@@ -163,6 +168,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       account: ACCOUNT,
       random,
       entryFault: (entry) => {
+        if (rejectedAggregates.size === 0) return undefined;
         const aggregateId = aggregateIdOf(entry);
         if (aggregateId === undefined || !rejectedAggregates.has(aggregateId)) return undefined;
         log(`fault  bus refused ${entry.DetailType ?? ''} ${aggregateId} (eventBridgeRejectAggregateIds)`);
@@ -218,10 +224,11 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     if (roles.reconciler !== undefined) {
       reconcilerDynamoDb = await startDynamoDbProxy({
         target: dynamodbEndpoint,
-        refuse: ({ body }) =>
-          faults.auditFails && body?.IndexName === ORDER_CHANGES_INDEX.indexName
-            ? { status: 500, code: 'InternalServerError', message: 'Injected by the local fault auditFails.' }
-            : undefined,
+        refuse: ({ operation, body }) => {
+          if (!faults.auditFails || body?.IndexName !== ORDER_CHANGES_INDEX.indexName) return undefined;
+          log(`fault  reconciler ${operation ?? ''} on ${ORDER_CHANGES_INDEX.indexName} refused (auditFails)`);
+          return { status: 500, code: 'InternalServerError', message: 'Injected by the local fault auditFails.' };
+        },
       });
       closers.push(async () => reconcilerDynamoDb?.close());
     }
