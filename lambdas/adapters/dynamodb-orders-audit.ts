@@ -23,8 +23,10 @@ export interface AuditReport {
   readonly changedOrders: number;
   /** Orders checked by this run (at most `maxOrders`, within the time budget). */
   readonly auditedOrders: number;
-  /** Changed orders this run did not reach; the next run resumes after the last one checked. */
+  /** Changed orders read ahead that this run did not reach (its deadline came first). */
   readonly ordersLeft: number;
+  /** True when changed orders remain after the last one checked: the next run resumes there. */
+  readonly leftForNextRun: boolean;
   /** Items the audit's index queries and reads returned: its read cost. */
   readonly itemsRead: number;
   readonly missingEvents: number;
@@ -127,9 +129,10 @@ export class OrdersAudit implements Audit<AuditReport> {
     }
 
     report.ordersLeft = changed.orders.length - report.auditedOrders;
-    const reachedTheEnd = report.ordersLeft === 0 && !changed.more;
-    await this.writeCursor(reachedTheEnd ? undefined : (last ?? cursor));
-    return report;
+    const leftForNextRun = report.ordersLeft > 0 || changed.more;
+    // At the present: the next run starts again at the beginning of the window.
+    await this.writeCursor(leftForNextRun ? (last ?? cursor) : undefined);
+    return { ...report, leftForNextRun };
   }
 
   private async readCursor(): Promise<ChangeCursor | undefined> {

@@ -74,7 +74,7 @@ describe('parking in the relay', () => {
     const v1 = place();
     refuse(fixture, [v1.order.id]);
     await commitAndRelay(fixture, [v1]);
-    fixture.bus.setFaults({});
+    fixture.bus.setFaults({ entryFault: () => undefined });
 
     const result = await commitAndRelay(fixture, [applyCommand(v1.order, { type: 'confirm' })]);
 
@@ -126,7 +126,7 @@ describe('parking in the sweep', () => {
     const v1 = place();
     refuse(fixture, [v1.order.id]);
     await commitAndRelay(fixture, [v1]);
-    fixture.bus.setFaults({});
+    fixture.bus.setFaults({ entryFault: () => undefined });
     await testRepository(fixture.doc, fixture.tables).commit(applyCommand(v1.order, { type: 'confirm' }));
 
     const report = await sweeper(fixture).sweep({ graceSeconds: 0, maxItems: 10 });
@@ -158,7 +158,7 @@ describe('retrying parked events', () => {
     refuse(fixture, [v1.order.id]);
     await commitAndRelay(fixture, [v1]);
     await commitAndRelay(fixture, [v2]);
-    fixture.bus.setFaults({});
+    fixture.bus.setFaults({ entryFault: () => undefined });
 
     const report = await retry(fixture).retry({ maxAggregates: 10 });
     const v3 = await commitAndRelay(fixture, [applyCommand(v2.order, { type: 'ship', trackingNumber: 'T-1' })]);
@@ -198,7 +198,7 @@ describe('retrying parked events', () => {
     const [a, b] = [place(), place()];
     refuse(fixture, [a.order.id, b.order.id]);
     await commitAndRelay(fixture, [a, b]);
-    fixture.bus.setFaults({});
+    fixture.bus.setFaults({ entryFault: () => undefined });
 
     const report = await retry(fixture).retry({ maxAggregates: 10, aggregateId: b.order.id });
 
@@ -212,7 +212,7 @@ describe('retrying parked events', () => {
     const v1 = place();
     refuse(fixture, [v1.order.id]);
     await commitAndRelay(fixture, [v1]);
-    fixture.bus.setFaults({});
+    fixture.bus.setFaults({ entryFault: () => undefined });
     // A version parked behind the hold after the retry read the parked versions: simulated by a
     // parker whose first read of the parked versions misses the newest.
     const v2 = applyCommand(v1.order, { type: 'confirm' });
