@@ -75,7 +75,7 @@ describe('the reconciler handler', () => {
     expect(emitted[0]).toMatchObject({ Republished: 3, AuditFailures: 1, ParkedItems: 0 });
   });
 
-  it('runs the audit after the sweep, with a deadline inside the invocation'''s remaining time', async () => {
+  it("runs the audit after the sweep, with a deadline inside the invocation's remaining time", async () => {
     fixture = await startRelayFixture();
     await commit(fixture, 2);
     const order: string[] = [];
