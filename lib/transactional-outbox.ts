@@ -85,6 +85,11 @@ export interface OutboxReconcilerProps {
    */
   readonly maxItemsPerRun?: number;
   /**
+   * How old the oldest pending item may get before an alarm fires.
+   * @default - the grace period plus 15 minutes (three runs at the default schedule)
+   */
+  readonly stalePendingAlarmAfter?: Duration;
+  /**
    * The reconciler's handler module, relative to the project root. An application can pass its
    * own that adds an audit to the sweep (the Orders service does).
    * @default 'lambdas/handlers/outbox-reconciler.ts' - the sweep of pending items only
@@ -160,6 +165,10 @@ export class TransactionalOutbox extends Construct {
   public readonly parkedItemsAlarm: Alarm;
   /** Fires when the application's audit keeps failing (the sweep runs regardless). */
   public readonly auditFailuresAlarm: Alarm;
+  /** Fires when the oldest pending item is older than the grace period plus 15 minutes. */
+  public readonly stalePendingAlarm: Alarm;
+  /** Fires when the reconciler itself keeps failing (its sweep did not finish). */
+  public readonly reconcilerErrorsAlarm: Alarm;
 
   public constructor(scope: Construct, id: string, props: TransactionalOutboxProps = {}) {
     super(scope, id);
@@ -300,6 +309,28 @@ export class TransactionalOutbox extends Construct {
     this.auditFailuresAlarm = new Alarm(this, 'AuditFailuresAlarm', {
       alarmDescription: 'The reconciler audit failed in 2 of the last 3 runs (the sweep still ran). See the reconciler logs.',
       metric: metric('AuditFailures'),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    // Pending past the grace and two more runs: neither the relay nor the sweep is getting it out.
+    const grace = reconciler.grace ?? Duration.minutes(2);
+    const stalePendingAfter = reconciler.stalePendingAlarmAfter ?? Duration.minutes(grace.toMinutes() + 15);
+    this.stalePendingAlarm = new Alarm(this, 'StalePendingAlarm', {
+      alarmDescription: `An outbox event has been pending for more than ${stalePendingAfter.toHumanString()}: the relay and the reconciler's sweep are not publishing it.`,
+      metric: metric('OldestPendingAge'),
+      threshold: stalePendingAfter.toMilliseconds(),
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    // A sweep that throws fails the invocation: two failed runs of the last three page.
+    this.reconcilerErrorsAlarm = new Alarm(this, 'ReconcilerErrorsAlarm', {
+      alarmDescription: 'The outbox reconciler failed in 2 of its last 3 runs (its sweep did not finish). See its logs.',
+      metric: this.reconcilerFunction.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 3,

@@ -27,6 +27,9 @@ export interface AuditReport {
   readonly ordersLeft: number;
   /** True when changed orders remain after the last one checked: the next run resumes there. */
   readonly leftForNextRun: boolean;
+  /** Orders whose check failed (counted, and the run went on); the first error, for the logs. */
+  readonly ordersFailed: number;
+  readonly firstError?: string;
   /** Items the audit's index queries and reads returned: its read cost. */
   readonly itemsRead: number;
   readonly missingEvents: number;
@@ -38,6 +41,8 @@ export interface AuditReport {
   /** Published items given their missing `expiresAt`, or pending items relieved of one. */
   readonly ttlRepaired: number;
 }
+
+type MutableReport = { -readonly [K in keyof Omit<AuditReport, 'leftForNextRun'>]: AuditReport[K] };
 
 /** Where the audit keeps its place between runs: a control record of the outbox table. */
 const CURSOR_KEY = { aggregateId: '#orders-audit', version: CONTROL_VERSION } as const;
@@ -77,10 +82,11 @@ export class OrdersAudit implements Audit<AuditReport> {
       { from: new Date(now.getTime() - run.windowHours * 3_600_000), to: now, ...(cursor === undefined ? {} : { cursor }) },
       run.maxOrders,
     );
-    const report = {
+    const report: MutableReport = {
       changedOrders: changed.orders.length,
       auditedOrders: 0,
       ordersLeft: 0,
+      ordersFailed: 0,
       itemsRead: changed.itemsRead,
       missingEvents: 0,
       missingEventsRepaired: 0,
@@ -92,47 +98,60 @@ export class OrdersAudit implements Audit<AuditReport> {
     const graceMs = run.graceSeconds * 1000;
     let last: ChangedOrder | undefined;
 
-    for (const order of changed.orders) {
-      if (this.now().getTime() >= run.deadline) break;
-      last = order;
-      report.auditedOrders += 1;
-      const event = await this.outboxItem(order.id, order.version);
-      if (event === undefined) {
-        report.missingEvents += 1;
-        report.missingEventsRepaired += (await this.restoreEvent(order.id, order.version)) ? 1 : 0;
-      } else {
-        report.itemsRead += 1;
-        report.ttlRepaired += (await this.repairTtl(event, now)) ? 1 : 0;
+    try {
+      for (const order of changed.orders) {
+        if (this.now().getTime() >= run.deadline) break;
+        last = order;
+        report.auditedOrders += 1;
+        try {
+          await this.check(order, now, graceMs, run.maxRepairs, report);
+        } catch (error: unknown) {
+          // One order's failure (a throttle, a denied repair) is counted and the run goes on,
+          // so a single bad order can never pin the cursor and stop every later check.
+          report.ordersFailed += 1;
+          report.firstError ??= error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        }
       }
-      if (Date.parse(order.updatedAt) > now.getTime() - graceMs) continue;
-      const { Item: projected } = await this.client.send(
-        new GetCommand({
-          TableName: this.options.readModelTableName,
-          Key: { id: order.id },
-          ProjectionExpression: 'lastProcessedVersion',
-          ConsistentRead: true,
-        }),
-      );
-      if (projected !== undefined) report.itemsRead += 1;
-      if (((projected?.lastProcessedVersion as number | undefined) ?? 0) >= order.version) continue;
-      report.readModelBehind += 1;
-      // A pending event is on its way (relay or sweep) and a parked one waits for an operator;
-      // only a published one needs handing to the projector again.
-      if (event?.status !== 'PUBLISHED') continue;
-      if (report.readModelRepaired >= run.maxRepairs || !this.repairDue(event, now, graceMs)) {
-        report.readModelRepairsDeferred += 1;
-        continue;
-      }
-      await this.repairer.repair(event);
-      await this.recordRepair(event, now);
-      report.readModelRepaired += 1;
+    } finally {
+      report.ordersLeft = changed.orders.length - report.auditedOrders;
+      // At the present: the next run starts again at the beginning of the window.
+      await this.writeCursor(report.ordersLeft > 0 || changed.more ? (last ?? cursor) : undefined);
     }
+    return { ...report, leftForNextRun: report.ordersLeft > 0 || changed.more };
+  }
 
-    report.ordersLeft = changed.orders.length - report.auditedOrders;
-    const leftForNextRun = report.ordersLeft > 0 || changed.more;
-    // At the present: the next run starts again at the beginning of the window.
-    await this.writeCursor(leftForNextRun ? (last ?? cursor) : undefined);
-    return { ...report, leftForNextRun };
+  private async check(order: ChangedOrder, now: Date, graceMs: number, maxRepairs: number, report: MutableReport): Promise<void> {
+    const event = await this.outboxItem(order.id, order.version);
+    if (event === undefined) {
+      report.missingEvents += 1;
+      report.missingEventsRepaired += (await this.restoreEvent(order.id, order.version)) ? 1 : 0;
+    } else {
+      report.itemsRead += 1;
+      report.ttlRepaired += (await this.repairTtl(event, now)) ? 1 : 0;
+    }
+    if (Date.parse(order.updatedAt) > now.getTime() - graceMs) return;
+    const { Item: projected } = await this.client.send(
+      new GetCommand({
+        TableName: this.options.readModelTableName,
+        Key: { id: order.id },
+        ProjectionExpression: 'lastProcessedVersion',
+        ConsistentRead: true,
+      }),
+    );
+    if (projected !== undefined) report.itemsRead += 1;
+    if (((projected?.lastProcessedVersion as number | undefined) ?? 0) >= order.version) return;
+    report.readModelBehind += 1;
+    // A pending event is on its way (relay or sweep) and a parked one waits for an operator;
+    // only a published one needs handing to the projector again.
+    if (event?.status !== 'PUBLISHED') return;
+    if (report.readModelRepaired >= maxRepairs || !this.repairDue(event, now, graceMs)) {
+      report.readModelRepairsDeferred += 1;
+      return;
+    }
+    // Recorded first: a repair whose record failed is never sent again without its backoff.
+    await this.recordRepair(event, now);
+    await this.repairer.repair(event);
+    report.readModelRepaired += 1;
   }
 
   private async readCursor(): Promise<ChangeCursor | undefined> {

@@ -62,8 +62,9 @@ export class ParkedRetry {
             return;
           }
         }
-        if (await this.parker.releaseHold(aggregateId)) {
-          report.released += 1;
+        const hold = await this.parker.releaseHold(aggregateId);
+        if (!hold.held) {
+          if (hold.existed) report.released += 1;
           return;
         }
       }

@@ -9,7 +9,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { forEachBounded } from './concurrency';
-import { CONTROL_VERSION, HOLD_STATUS, OUTBOX_PARKED_INDEX, type OutboxItem } from './item';
+import { CONTROL_VERSION, HELD_BEHIND_PARKED, HOLD_STATUS, OUTBOX_PARKED_INDEX, type OutboxItem } from './item';
 import type { OutboxKey } from './marker';
 
 export interface OutboxParkerOptions {
@@ -85,12 +85,13 @@ export class OutboxParker {
         const response = await this.client.send(
           new BatchGetCommand({
             RequestItems: {
-              [this.options.tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'aggregateId, #status', ExpressionAttributeNames: { '#status': 'status' } },
+              [this.options.tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'aggregateId, #status, parkedCount', ExpressionAttributeNames: { '#status': 'status' } },
             },
           }),
         );
         for (const item of response.Responses?.[this.options.tableName] ?? []) {
-          if (item.status === HOLD_STATUS) held.add(item.aggregateId as string);
+          // A hold whose count is 0 is one a retry emptied and has not removed yet: not a hold.
+          if (item.status === HOLD_STATUS && ((item.parkedCount as number | undefined) ?? 0) > 0) held.add(item.aggregateId as string);
         }
         keys = (response.UnprocessedKeys?.[this.options.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
       }
@@ -107,11 +108,14 @@ export class OutboxParker {
     };
     const byAggregate = groupByAggregate(requests);
     await forEachBounded([...byAggregate.values()], this.concurrency, async (versions) => {
-      for (const request of versions) {
+      for (const [index, request] of versions.entries()) {
         try {
           (await this.parkOne(request)) ? outcome.parked.push(request) : outcome.alreadyDone.push(request);
         } catch (error: unknown) {
-          outcome.failed.push({ request, error });
+          // Parking a later version while this one stays pending would let a retry publish it
+          // first: the rest of the aggregate stays pending too, and is tried again in order.
+          outcome.failed.push(...versions.slice(index).map((rest) => ({ request: rest, error })));
+          return;
         }
       }
     });
@@ -235,28 +239,33 @@ export class OutboxParker {
   }
 
   /**
-   * Removes the aggregate's hold once no version of it is parked. False when a version was
-   * parked meanwhile (the caller goes round again), so nothing is ever left behind a hold.
+   * Removes the aggregate's hold once no version of it is parked. `held` is false when a
+   * version was parked meanwhile (the caller goes round again), so nothing is ever left behind a
+   * hold; `existed` says whether there was a hold to remove.
    */
-  public async releaseHold(aggregateId: string): Promise<boolean> {
+  public async releaseHold(aggregateId: string): Promise<{ held: boolean; existed: boolean }> {
     try {
-      await this.client.send(
+      const { Attributes } = await this.client.send(
         new DeleteCommand({
           TableName: this.options.tableName,
           Key: { aggregateId, version: CONTROL_VERSION },
           ConditionExpression: 'attribute_not_exists(aggregateId) OR parkedCount <= :zero',
           ExpressionAttributeValues: { ':zero': 0 },
+          ReturnValues: 'ALL_OLD',
         }),
       );
-      return true;
+      return { held: false, existed: Attributes !== undefined };
     } catch (error: unknown) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) return { held: true, existed: true };
       throw error;
     }
   }
 
   private async parkOne(request: ParkRequest): Promise<boolean> {
     const now = this.now().toISOString();
+    // A version parked only because of the hold may be parked only while the hold still holds:
+    // if a retry lifted it since we looked, the version is published instead (the caller retries).
+    const behindHold = request.errorCode === HELD_BEHIND_PARKED;
     return this.transact([
       {
         Update: {
@@ -278,18 +287,19 @@ export class OutboxParker {
           },
         },
       },
-      this.holdUpdate(request.aggregateId, 1),
+      this.holdUpdate(request.aggregateId, 1, behindHold),
     ]);
   }
 
-  private holdUpdate(aggregateId: string, delta: 1 | -1) {
+  private holdUpdate(aggregateId: string, delta: 1 | -1, requireLiveHold = false) {
     return {
       Update: {
         TableName: this.options.tableName,
         Key: { aggregateId, version: CONTROL_VERSION },
         UpdateExpression: 'SET #status = :hold, heldSince = if_not_exists(heldSince, :now) ADD parkedCount :delta',
+        ...(requireLiveHold ? { ConditionExpression: 'parkedCount > :zero' } : {}),
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':hold': HOLD_STATUS, ':now': this.now().toISOString(), ':delta': delta },
+        ExpressionAttributeValues: { ':hold': HOLD_STATUS, ':now': this.now().toISOString(), ':delta': delta, ...(requireLiveHold ? { ':zero': 0 } : {}) },
       },
     };
   }
@@ -307,10 +317,19 @@ export class OutboxParker {
         if (!(error instanceof TransactionCanceledException)) throw error;
         const reasons = error.CancellationReasons ?? [];
         if (reasons[0]?.Code === 'ConditionalCheckFailed') return false;
+        if (reasons[1]?.Code === 'ConditionalCheckFailed') throw new HoldLiftedError(error);
         if (!reasons.some((reason) => reason.Code === 'TransactionConflict') || attempt >= TRANSACTION_ATTEMPTS) throw error;
         await sleep(Math.random() * 20 * 2 ** attempt);
       }
     }
+  }
+}
+
+/** The hold a version was to be parked behind was lifted meanwhile: publish it instead. */
+export class HoldLiftedError extends Error {
+  public constructor(cause: unknown) {
+    super('The hold was lifted before this version could be parked behind it.', { cause });
+    this.name = 'HoldLiftedError';
   }
 }
 

@@ -184,6 +184,11 @@ export class EventBridgePublisher {
     } catch (error: unknown) {
       const name = error instanceof Error ? error.name : 'UnknownError';
       const message = error instanceof Error ? error.message : String(error);
+      if (name === 'ValidationException' && call.length > 1) {
+        // One bad entry refuses the whole call: send each alone, so only that one is refused.
+        const alone = await Promise.all(call.map((pending) => this.send([pending])));
+        return alone.flat();
+      }
       const code = name === 'ValidationException' ? 'ValidationException' : 'InternalFailure';
       return call.map((pending) => ({ pending, code, message: `${name}: ${message}` }));
     }

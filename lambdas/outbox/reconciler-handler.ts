@@ -123,7 +123,11 @@ export const createReconcilerHandler =
             maxRepairs: settings.auditMaxRepairs,
           });
           result.audit = audit;
-          metrics.addMetric('AuditFailures', MetricUnit.Count, 0);
+          // An audit that went on past failed checks still failed at something: it counts.
+          const failedChecks = (audit as { ordersFailed?: unknown }).ordersFailed;
+          const partial = typeof failedChecks === 'number' && failedChecks > 0;
+          if (partial) logger.error('Audit checks failed; the run went on', { failedChecks, firstError: (audit as { firstError?: unknown }).firstError });
+          metrics.addMetric('AuditFailures', MetricUnit.Count, partial ? 1 : 0);
           for (const [name, value] of Object.entries(audit)) {
             if (typeof value === 'number') metrics.addMetric(`Audit${name[0]?.toUpperCase()}${name.slice(1)}`, MetricUnit.Count, value);
           }
@@ -144,7 +148,7 @@ export const createReconcilerHandler =
 
       const left = result.sweep?.leftForNextRun === true;
       logger.info(left ? 'Reconcile run done; items are left for the next run' : 'Reconcile run done', { graceSeconds, ...result });
-      // A sweep that failed is the reconciler failing: Lambda's Errors metric and alarm see it.
+      // A sweep that failed is the reconciler failing: its Errors metric and alarm see it.
       if (result.sweepError !== undefined) throw new Error(`The outbox sweep failed: ${result.sweepError}`);
       return result;
     } finally {

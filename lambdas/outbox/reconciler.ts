@@ -58,6 +58,10 @@ export class OutboxSweeper {
     let oldest: string | undefined;
     let shards = Array.from({ length: PENDING_SHARD_CEILING }, (_, shard) => String(shard));
     let more = false;
+    // The pending index is eventually consistent: a later round may still see items this run
+    // parked or published. Each item is taken once a run.
+    const handled = new Set<string>();
+    const keyOf = (item: OutboxItem) => `${item.aggregateId}#${item.version}`;
 
     for (let round = 1; round <= MAX_ROUNDS; round++) {
       const wanted = options.maxItems - report.republished;
@@ -87,10 +91,12 @@ export class OutboxSweeper {
         more ||= start !== undefined;
       });
       // Oldest first across shards, and no more than the run may still take.
-      due.sort((a, b) => (a.pendingSince ?? '').localeCompare(b.pendingSince ?? ''));
-      const batch = due.slice(0, wanted);
-      more ||= due.length > batch.length;
+      const fresh = due.filter((item) => !handled.has(keyOf(item)));
+      fresh.sort((a, b) => (a.pendingSince ?? '').localeCompare(b.pendingSince ?? ''));
+      const batch = fresh.slice(0, wanted);
+      more ||= fresh.length > batch.length;
       if (batch.length === 0) break;
+      for (const item of batch) handled.add(keyOf(item));
 
       const outcome = await this.dispatcher.dispatch(batch);
       report.republished += outcome.published.length;

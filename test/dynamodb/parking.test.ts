@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { applyCommand, placeOrder, type OrderChange } from '../../lambdas/domain/order';
 import type { OutboxItem } from '../../lambdas/outbox/item';
 import { ParkedRetry } from '../../lambdas/outbox/parked-retry';
+import { OutboxParker } from '../../lambdas/outbox/parker';
 import { OutboxSweeper } from '../../lambdas/outbox/reconciler';
 import { outboxOf, testRepository } from '../support/dynamodb';
 import { outboxItem } from '../support/eventbridge';
@@ -253,5 +254,59 @@ describe('the parked index', () => {
     );
 
     expect(page.Items?.map((item) => item.aggregateId)).toEqual([first.order.id, second.order.id]);
+  });
+});
+
+describe('parking when DynamoDB fails half-way', () => {
+  it('leaves the later versions of an aggregate pending when an earlier version could not be parked', async () => {
+    fixture = await startRelayFixture();
+    const v1 = place();
+    const v2 = applyCommand(v1.order, { type: 'confirm' });
+    const repository = testRepository(fixture.doc, fixture.tables);
+    await repository.commit(v1);
+    await repository.commit(v2);
+    // A throttled transaction cannot be had from DynamoDB Local on demand: the first one fails here.
+    const doc = fixture.doc;
+    let transactions = 0;
+    const flaky = Object.assign(Object.create(doc) as typeof doc, {
+      send: async (command: { constructor: { name: string } }) => {
+        if (command.constructor.name === 'TransactWriteCommand' && ++transactions === 1) {
+          throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+        }
+        return doc.send(command as never);
+      },
+    });
+    const parker = new OutboxParker(flaky, { tableName: fixture.tables.outbox });
+    const request = (version: number, errorCode: string) => ({ aggregateId: v1.order.id, version, errorCode, errorMessage: 'x', attempts: 1 });
+
+    const outcome = await parker.park([request(1, 'InvalidArgument'), request(2, 'HeldBehindParked')]);
+
+    expect(outcome.parked).toEqual([]);
+    expect(outcome.failed.map((failed) => failed.request.version)).toEqual([1, 2]);
+    expect(await statusOf(fixture, v1.order.id)).toEqual([
+      [1, 'PENDING', undefined],
+      [2, 'PENDING', undefined],
+    ]);
+  });
+
+  it('publishes instead of parking a version behind a hold that a retry lifted meanwhile', async () => {
+    fixture = await startRelayFixture();
+    const v1 = place();
+    await testRepository(fixture.doc, fixture.tables).commit(v1);
+
+    const outcome = await fixture.parker.park([{ aggregateId: v1.order.id, version: 1, errorCode: 'HeldBehindParked', errorMessage: 'x', attempts: 0 }]);
+
+    expect(outcome.failed.map((failed) => (failed.error as Error).name)).toEqual(['HoldLiftedError']);
+    expect(await statusOf(fixture, v1.order.id)).toEqual([[1, 'PENDING', undefined]]);
+  });
+
+  it('does not count an emptied hold (parkedCount 0) as holding its aggregate', async () => {
+    fixture = await startRelayFixture();
+    await fixture.doc.send(new PutCommand({ TableName: fixture.tables.outbox, Item: { aggregateId: 'order-emptied', version: 0, status: 'HOLD', parkedCount: 0 } }));
+    await fixture.doc.send(new PutCommand({ TableName: fixture.tables.outbox, Item: { aggregateId: 'order-held', version: 0, status: 'HOLD', parkedCount: 2 } }));
+
+    const held = await fixture.parker.heldAggregates(['order-emptied', 'order-held', 'order-free']);
+
+    expect([...held]).toEqual(['order-held']);
   });
 });

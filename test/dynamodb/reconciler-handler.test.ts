@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type AuditReport, OrdersAudit } from '../../lambdas/adapters/dynamodb-orders-audit';
+import { type AuditReport, OrdersAudit, type ReadModelRepairer } from '../../lambdas/adapters/dynamodb-orders-audit';
 import { type OrderChange, placeOrder } from '../../lambdas/domain/order';
 import type { OutboxItem } from '../../lambdas/outbox/item';
 import { ParkedRetry } from '../../lambdas/outbox/parked-retry';
@@ -38,7 +38,7 @@ const recordingRepairer = () => {
   return { repaired, repair: async (item: OutboxItem) => void repaired.push(item) };
 };
 
-const auditOf = (f: RelayFixture, repairer = recordingRepairer(), now?: () => Date) =>
+const auditOf = (f: RelayFixture, repairer: ReadModelRepairer = recordingRepairer(), now?: () => Date) =>
   new OrdersAudit(
     f.doc,
     { ordersTableName: f.tables.orders, outboxTableName: f.tables.outbox, readModelTableName: f.tables.readModel, pendingShards: 4, retentionSeconds: 7 * 86_400 },
@@ -167,5 +167,26 @@ describe('the orders audit within its budget', () => {
       [3, 2, 1],
     ]);
     expect(repairer.repaired).toHaveLength(5);
+  });
+});
+
+describe('the orders audit when one order fails', () => {
+  it('counts the failed check, goes on with the other orders, and keeps its place', async () => {
+    fixture = await startRelayFixture();
+    const changes = await commit(fixture, 3);
+    await new OutboxSweeper(fixture.doc, fixture.tables.outbox, fixture.dispatcher).sweep({ graceSeconds: 0, maxItems: 10 });
+    const broken = changes[1]?.order.id;
+    const repaired: string[] = [];
+    const repairer = {
+      repair: async (item: OutboxItem) => {
+        if (item.aggregateId === broken) throw new Error('AccessDeniedException: not allowed to invoke');
+        repaired.push(item.aggregateId);
+      },
+    };
+
+    const report = await auditOf(fixture, repairer).run({ windowHours: 24, graceSeconds: 0, deadline: Number.POSITIVE_INFINITY, maxOrders: 100, maxRepairs: 100 });
+
+    expect(report).toMatchObject({ auditedOrders: 3, ordersFailed: 1, readModelRepaired: 2, leftForNextRun: false, firstError: 'Error: AccessDeniedException: not allowed to invoke' });
+    expect(repaired.sort()).toEqual([changes[0]?.order.id, changes[2]?.order.id].sort());
   });
 });

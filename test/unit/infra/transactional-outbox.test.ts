@@ -290,6 +290,19 @@ describe('TransactionalOutbox reconciler', () => {
     ]);
   });
 
+  it('pages when an event stays pending past the grace plus 15 minutes, and when the reconciler keeps failing', () => {
+    const template = build().template();
+
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'OldestPendingAge', Namespace: 'outbox', Threshold: 17 * 60_000 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^OutboxReconciler') } }],
+      Threshold: 1,
+      DatapointsToAlarm: 2,
+    });
+  });
+
   it('runs one reconciler at a time (reserved concurrency 1)', () => {
     build().template().hasResourceProperties('AWS::Lambda::Function', {
       Description: 'Republishes outbox items the relay missed',
