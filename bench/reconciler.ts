@@ -2,6 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { placeOrder } from '../lambdas/domain/order';
+import { OutboxDispatcher } from '../lambdas/outbox/dispatcher';
+import { OutboxParker } from '../lambdas/outbox/parker';
 import { OutboxMarker } from '../lambdas/outbox/marker';
 import { EventBridgePublisher } from '../lambdas/outbox/publisher';
 import { OutboxSweeper } from '../lambdas/outbox/reconciler';
@@ -37,7 +39,15 @@ export const benchReconciler = async (endpoint: string, sizes: readonly number[]
   const curve: ReconcilerFigures['curve'][number][] = [];
   let written = 0;
   const { client, doc, tables, repository } = await benchTables(endpoint, 'reconbench');
-  const sweeper = new OutboxSweeper(doc, tables.outbox, 4, new EventBridgePublisher(eventBridge, { eventBusName: 'orders' }), new OutboxMarker(doc, { tableName: tables.outbox }));
+  const sweeper = new OutboxSweeper(
+    doc,
+    tables.outbox,
+    new OutboxDispatcher(
+      new EventBridgePublisher(eventBridge, { eventBusName: 'orders' }),
+      new OutboxMarker(doc, { tableName: tables.outbox }),
+      new OutboxParker(doc, { tableName: tables.outbox }),
+    ),
+  );
   const commitOrders = async (count: number): Promise<void> => {
     for (let i = 0; i < count; i++) {
       await repository.commit(placeOrder({ customerId: 'c', currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 1 }] }));

@@ -7,6 +7,8 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { placeOrder } from '../lambdas/domain/order';
 import { toEntry } from '../lambdas/outbox/entries';
+import { OutboxDispatcher } from '../lambdas/outbox/dispatcher';
+import { OutboxParker } from '../lambdas/outbox/parker';
 import { OutboxMarker } from '../lambdas/outbox/marker';
 import { EventBridgePublisher } from '../lambdas/outbox/publisher';
 import { OutboxRelay } from '../lambdas/outbox/relay';
@@ -50,6 +52,7 @@ export const benchRelay = async (endpoint: string, events: number): Promise<Rela
   const bus = await startLocalEventBridge();
   const eventBridge = new EventBridgeClient({ endpoint: bus.endpoint });
   const marker = new OutboxMarker(doc, { tableName: outboxTable });
+  const parker = new OutboxParker(doc, { tableName: outboxTable });
 
   /** Puts every item back to pending, so each variant marks as much as the first. */
   const resetMarks = async (): Promise<void> => {
@@ -72,7 +75,8 @@ export const benchRelay = async (endpoint: string, events: number): Promise<Rela
 
   // One unmeasured pass first, so the engine and the JIT are warm for every measured variant.
   await resetMarks();
-  await new OutboxRelay(new EventBridgePublisher(eventBridge, { eventBusName: 'orders' }), marker).relay(records);
+  const relayOf = () => new OutboxRelay(new OutboxDispatcher(new EventBridgePublisher(eventBridge, { eventBusName: 'orders' }), marker, parker));
+  await relayOf().relay(records);
 
   await measure('naive: one PutEvents per record', async () => {
     for (const record of records) {
@@ -82,7 +86,7 @@ export const benchRelay = async (endpoint: string, events: number): Promise<Rela
     }
   });
   for (const batchSize of [1, 10, 100]) {
-    const relay = new OutboxRelay(new EventBridgePublisher(eventBridge, { eventBusName: 'orders' }), marker);
+    const relay = relayOf();
     await measure(`relay, batch size ${batchSize}`, async () => {
       for (let i = 0; i < records.length; i += batchSize) {
         await relay.relay(records.slice(i, i + batchSize));

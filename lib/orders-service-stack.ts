@@ -3,6 +3,7 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, type IHttpRouteAuthorizer, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, ProjectionType, type Table } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { ORDER_CHANGES_INDEX } from '../lambdas/adapters/order-changes';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -92,8 +93,13 @@ export class OrdersServiceStack extends Stack {
     reconciler.addEnvironment('ORDERS_TABLE_NAME', this.ordersTable.tableName);
     reconciler.addEnvironment('READ_MODEL_TABLE_NAME', this.readModel.table.tableName);
     reconciler.addEnvironment('AUDIT_WINDOW_HOURS', String((props.auditWindow ?? Duration.hours(24)).toHours()));
+    // Read-model repairs go to the projector alone (an async invoke), never to the bus.
+    reconciler.addEnvironment('READ_MODEL_PROJECTOR_FUNCTION_NAME', this.readModel.projector.functionName);
+    // The unqualified function only (grantInvoke would add every version, `:*`).
+    reconciler.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.readModel.projector.functionArn] }));
     grantOnIndex(this.ordersTable, ORDER_CHANGES_INDEX.indexName, reconciler, 'dynamodb:Query');
     grantOnTable(this.ordersTable, reconciler, 'dynamodb:GetItem');
+    // Reads outbox items, restores missing events, keeps its cursor; records repairs (UpdateItem, granted by the outbox).
     grantOnTable(this.outbox.table, reconciler, 'dynamodb:GetItem', 'dynamodb:PutItem');
     this.readModel.grantGet(reconciler);
 

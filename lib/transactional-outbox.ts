@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, ProjectionType, StreamViewType, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Archive, EventBus, type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
@@ -9,7 +9,7 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_MAX_REQUEST_BYTES } from '../lambdas/outbox/entries';
-import { OUTBOX_KEY, OUTBOX_PENDING_INDEX, OUTBOX_TTL_ATTRIBUTE } from '../lambdas/outbox/item';
+import { OUTBOX_KEY, OUTBOX_PARKED_INDEX, OUTBOX_PENDING_INDEX, OUTBOX_TTL_ATTRIBUTE, PENDING_SHARD_CEILING } from '../lambdas/outbox/item';
 import { failureQueue } from './failure-queue';
 import { grantOnIndex, grantOnTable } from './grants';
 import { durableTable } from './durable-table';
@@ -18,7 +18,7 @@ import { ServiceFunction } from './service-function';
 /** The relay's settings: how it reads the stream and how it publishes. */
 export interface OutboxRelayProps {
   /**
-   * Stream records per invocation (1..10000).
+   * Stream records per invocation (1..1000, the most Lambda takes from a DynamoDB stream).
    * @default 100
    */
   readonly batchSize?: number;
@@ -39,7 +39,9 @@ export interface OutboxRelayProps {
    */
   readonly maxRecordAge?: Duration;
   /**
-   * Concurrent batches per shard (1..10). Records of one item stay in order at any setting.
+   * Concurrent batches per shard. Only 1 is accepted: Lambda keeps records in order per *item*,
+   * and every outbox version is an item of its own, so above 1 versions v and v+1 of one
+   * aggregate could be published at once, and a parked v could be overtaken by v+1.
    * @default 1
    */
   readonly parallelizationFactor?: number;
@@ -82,6 +84,11 @@ export interface OutboxReconcilerProps {
    * @default 1000
    */
   readonly maxItemsPerRun?: number;
+  /**
+   * How old the oldest pending item may get before an alarm fires.
+   * @default - the grace period plus 15 minutes (three runs at the default schedule)
+   */
+  readonly stalePendingAlarmAfter?: Duration;
   /**
    * The reconciler's handler module, relative to the project root. An application can pass its
    * own that adds an audit to the sweep (the Orders service does).
@@ -154,12 +161,27 @@ export class TransactionalOutbox extends Construct {
   public readonly reconcilerFunction: ServiceFunction;
   /** The schedule that runs the reconciler. */
   public readonly reconcilerSchedule: Rule;
+  /** Fires when any item is parked (seen by the relay as it parks, or counted by the reconciler). */
+  public readonly parkedItemsAlarm: Alarm;
+  /** Fires when the application's audit keeps failing (the sweep runs regardless). */
+  public readonly auditFailuresAlarm: Alarm;
+  /** Fires when the oldest pending item is older than the grace period plus 15 minutes. */
+  public readonly stalePendingAlarm: Alarm;
+  /** Fires when the reconciler itself keeps failing (its sweep did not finish). */
+  public readonly reconcilerErrorsAlarm: Alarm;
 
   public constructor(scope: Construct, id: string, props: TransactionalOutboxProps = {}) {
     super(scope, id);
     this.pendingIndexShards = props.pendingIndexShards ?? 4;
     const relay = resolveRelayProps(props.relay ?? {});
-    requireInteger('pendingIndexShards', this.pendingIndexShards, 1, 100, 'Leave it unset for the default of 4.');
+    const serviceName = props.serviceName ?? 'outbox';
+    requireInteger(
+      'pendingIndexShards',
+      this.pendingIndexShards,
+      1,
+      PENDING_SHARD_CEILING,
+      'Leave it unset for the default of 4. (Lowering it later is safe: the reconciler sweeps every shard up to the ceiling.)',
+    );
 
     this.table = durableTable(this, 'Table', {
       partitionKey: { name: OUTBOX_KEY.partitionKey, type: AttributeType.STRING },
@@ -173,6 +195,13 @@ export class TransactionalOutbox extends Construct {
       partitionKey: { name: OUTBOX_PENDING_INDEX.partitionKey, type: AttributeType.STRING },
       sortKey: { name: OUTBOX_PENDING_INDEX.sortKey, type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
+    });
+    // Parked items only (sparse): what an operator retries, and what the parked alarm counts.
+    this.table.addGlobalSecondaryIndex({
+      indexName: OUTBOX_PARKED_INDEX.indexName,
+      partitionKey: { name: OUTBOX_PARKED_INDEX.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: OUTBOX_PARKED_INDEX.sortKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
     });
 
     if (props.eventBus === undefined) {
@@ -196,7 +225,7 @@ export class TransactionalOutbox extends Construct {
 
     this.relayFunction = new ServiceFunction(this, 'Relay', {
       entry: 'lambdas/handlers/outbox-relay.ts',
-      serviceName: props.serviceName ?? 'outbox',
+      serviceName,
       description: 'Publishes new outbox items from the DynamoDB stream to EventBridge',
       timeout: Duration.seconds(60),
       environment: {
@@ -209,7 +238,8 @@ export class TransactionalOutbox extends Construct {
       },
     });
     this.eventBus.grantPutEventsTo(this.relayFunction);
-    grantOnTable(this.table, this.relayFunction, 'dynamodb:UpdateItem');
+    // Marks and parks are updates; hold records are read in batches.
+    grantOnTable(this.table, this.relayFunction, 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem');
     this.relayFunction.addEventSource(
       new DynamoEventSource(this.table, {
         startingPosition: StartingPosition.TRIM_HORIZON,
@@ -231,9 +261,11 @@ export class TransactionalOutbox extends Construct {
     requireInteger('reconciler.maxItemsPerRun', maxItems, 1, 100_000, 'The default is 1000.');
     this.reconcilerFunction = new ServiceFunction(this, 'Reconciler', {
       entry: reconciler.entry ?? 'lambdas/handlers/outbox-reconciler.ts',
-      serviceName: props.serviceName ?? 'outbox',
+      serviceName,
       description: 'Republishes outbox items the relay missed',
       timeout: Duration.minutes(5),
+      // One run at a time: a retried run (async invoke retries) and the next schedule never overlap.
+      reservedConcurrentExecutions: 1,
       environment: {
         OUTBOX_TABLE_NAME: this.table.tableName,
         OUTBOX_PENDING_SHARDS: String(this.pendingIndexShards),
@@ -247,12 +279,63 @@ export class TransactionalOutbox extends Construct {
       },
     });
     this.eventBus.grantPutEventsTo(this.reconcilerFunction);
-    grantOnTable(this.table, this.reconcilerFunction, 'dynamodb:UpdateItem');
+    // Marks, parks and retries (updates, hold reads and removal, one aggregate's parked versions).
+    grantOnTable(this.table, this.reconcilerFunction, 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:Query');
     grantOnIndex(this.table, OUTBOX_PENDING_INDEX.indexName, this.reconcilerFunction, 'dynamodb:Query');
+    grantOnIndex(this.table, OUTBOX_PARKED_INDEX.indexName, this.reconcilerFunction, 'dynamodb:Query');
     this.reconcilerSchedule = new Rule(this, 'ReconcilerSchedule', {
       description: 'Runs the outbox reconciler',
       schedule: reconciler.schedule ?? Schedule.rate(Duration.minutes(5)),
       targets: [new LambdaTarget(this.reconcilerFunction, { retryAttempts: 2 })],
+    });
+
+    // The outbox functions' own metrics (Powertools EMF: namespace and `service` dimension).
+    const metric = (metricName: string) =>
+      new Metric({ namespace: serviceName, metricName, dimensionsMap: { service: serviceName }, statistic: 'Maximum', period: Duration.minutes(5) });
+    // Any parked item pages: it is an event that has not reached the bus, waiting for a person.
+    this.parkedItemsAlarm = new Alarm(this, 'ParkedItemsAlarm', {
+      alarmDescription: 'Outbox events are parked: EventBridge refused them for good. Fix the cause, then retry them (reconciler {"retryParked": true}).',
+      metric: new MathExpression({
+        expression: 'MAX([parkedNow, parkedByRelay])',
+        usingMetrics: { parkedNow: metric('ParkedItems'), parkedByRelay: metric('ItemsParked') },
+        period: Duration.minutes(5),
+      }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    // A failing audit is never silent: the sweep still ran, but the checks behind it did not.
+    this.auditFailuresAlarm = new Alarm(this, 'AuditFailuresAlarm', {
+      alarmDescription: 'The reconciler audit failed in 2 of the last 3 runs (the sweep still ran). See the reconciler logs.',
+      metric: metric('AuditFailures'),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    // Pending past the grace and two more runs: neither the relay nor the sweep is getting it out.
+    const grace = reconciler.grace ?? Duration.minutes(2);
+    const stalePendingAfter = reconciler.stalePendingAlarmAfter ?? Duration.minutes(grace.toMinutes() + 15);
+    this.stalePendingAlarm = new Alarm(this, 'StalePendingAlarm', {
+      alarmDescription: `An outbox event has been pending for more than ${stalePendingAfter.toHumanString()}: the relay and the reconciler's sweep are not publishing it.`,
+      metric: metric('OldestPendingAge'),
+      threshold: stalePendingAfter.toMilliseconds(),
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    // A sweep that throws fails the invocation: two failed runs of the last three page.
+    this.reconcilerErrorsAlarm = new Alarm(this, 'ReconcilerErrorsAlarm', {
+      alarmDescription: 'The outbox reconciler failed in 2 of its last 3 runs (its sweep did not finish). See its logs.',
+      metric: this.reconcilerFunction.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
     });
 
     this.relayIteratorAgeAlarm = new Alarm(this, 'RelayIteratorAgeAlarm', {
@@ -305,9 +388,15 @@ const resolveRelayProps = (props: OutboxRelayProps): ResolvedRelayProps => {
     publishMaxAttempts: props.publishMaxAttempts ?? 5,
     publishedRetention: props.publishedRetention ?? Duration.days(7),
   };
-  requireInteger('relay.batchSize', resolved.batchSize, 1, 10_000, 'The default is 100.');
+  requireInteger('relay.batchSize', resolved.batchSize, 1, 1000, 'Lambda takes at most 1,000 records a batch from a DynamoDB stream; the default is 100.');
   requireInteger('relay.retryAttempts', resolved.retryAttempts, 0, 10_000, 'Unlimited retries would let one poison record hold its shard; the default is 10.');
-  requireInteger('relay.parallelizationFactor', resolved.parallelizationFactor, 1, 10, 'The default is 1.');
+  requireInteger(
+    'relay.parallelizationFactor',
+    resolved.parallelizationFactor,
+    1,
+    1,
+    'Lambda orders stream records per item and every outbox version is its own item, so above 1 two versions of one aggregate could be published at once, out of order. Raise pendingIndexShards and batchSize for throughput instead.',
+  );
   requireInteger('relay.maxRequestBytes', resolved.maxRequestBytes, 1024, 1024 * 1024, 'EventBridge takes at most 1 MB a request; the default is 262144.');
   requireInteger('relay.publishConcurrency', resolved.publishConcurrency, 1, 50, 'The default is 4.');
   requireInteger('relay.publishMaxAttempts', resolved.publishMaxAttempts, 1, 20, 'The default is 5.');

@@ -22,9 +22,10 @@ export class FunctionError extends Error {
   public constructor(
     public readonly functionName: string,
     public readonly errorType: string,
-    message: string,
+    /** The message as the function gave it (Lambda's `errorMessage`). */
+    public readonly errorMessage: string,
   ) {
-    super(`${functionName}: ${errorType}: ${message}`);
+    super(`${functionName}: ${errorType}: ${errorMessage}`);
     this.name = 'FunctionError';
   }
 }
@@ -52,6 +53,11 @@ export class LocalFunction {
     public readonly spec: LocalFunctionSpec,
     private readonly baseEnvironment: Record<string, string>,
     private readonly onOutput: (name: string, line: string) => void = () => undefined,
+    /**
+     * Called as each invocation starts; an error it returns fails the invocation before the
+     * function runs (fault injection). @default - none
+     */
+    private readonly injectFault: () => FunctionError | undefined = () => undefined,
   ) {}
 
   public get inFlight(): number {
@@ -59,9 +65,11 @@ export class LocalFunction {
   }
 
   public async invoke(event: unknown): Promise<unknown> {
+    this.invocations += 1;
+    const fault = this.injectFault();
+    if (fault !== undefined) throw fault;
     const worker = this.ensureWorker();
     const id = randomUUID();
-    this.invocations += 1;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.kill(new FunctionError(this.spec.name, 'Sandbox.Timedout', `Task timed out after ${this.spec.timeoutMs / 1000} seconds`));

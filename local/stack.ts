@@ -5,15 +5,26 @@ import { DeleteItemCommand, DescribeTableCommand, DynamoDBClient, ScanCommand } 
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, DynamoDBBatchResponse } from 'aws-lambda';
 import { z } from 'zod';
+import { ORDER_CHANGES_INDEX } from '../lambdas/adapters/order-changes';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
+import { type DynamoDbProxy, startDynamoDbProxy } from './dynamodb-proxy';
 import { type EventPattern, matchesPattern } from './event-pattern';
-import { type AcceptedEvent, type DeliveredEvent, type LocalEventBridge, startLocalEventBridge } from './eventbridge';
+import { type AcceptedEvent, type DeliveredEvent, type LocalEventBridge, type WireEntry, startLocalEventBridge } from './eventbridge';
 import { FunctionError, LocalFunction, type LocalFunctionSpec } from './functions';
 import { type LocalRoute, startLocalHttpApi } from './http-api';
+import { AsyncInvocations, startLocalLambdaApi } from './lambda-api';
 import { type Schedule, parseSchedule } from './schedule';
 import { StreamPoller } from './stream-poller';
 import { type CloudAssembly, synthesizeApp } from './synth';
-import { type CfnResource, type CfnTemplate, createTablesFromTemplate, streamMappingsOf } from './template';
+import {
+  type CfnResource,
+  type CfnTemplate,
+  DEFAULT_ASYNC_INVOKE,
+  asyncInvokeSettingsOf,
+  createTablesFromTemplate,
+  ordersFunctionsOf,
+  streamMappingsOf,
+} from './template';
 
 export interface LocalStackOptions {
   /** @default 3000; 0 picks a free port */
@@ -42,12 +53,20 @@ export interface LocalFaults {
   eventBridgeFailureRate: number;
   relayCrashAfterPublishRate: number;
   relayPaused: boolean;
+  /** Orders whose entries the bus refuses with `InvalidArgument`, a non-retryable code. */
+  eventBridgeRejectAggregateIds: string[];
+  /** Share of the projector's invocations (rule deliveries, `Invoke`) that fail before it runs. */
+  projectorFailureRate: number;
+  /** The reconciler's queries on the orders table's change index answer `InternalServerError`. */
+  auditFails: boolean;
 }
 
 export interface LocalStack {
   readonly url: string;
   readonly dynamodbEndpoint: string;
   readonly eventBridgeEndpoint: string;
+  /** The Lambda `Invoke` API (every function's `AWS_ENDPOINT_URL_LAMBDA`). */
+  readonly lambdaEndpoint: string;
   readonly template: CfnTemplate;
   /** Local table name by logical id. */
   readonly tables: Record<string, string>;
@@ -70,6 +89,11 @@ export interface LocalRule {
   readonly targets: readonly {
     readonly functionName: string;
     readonly input?: unknown;
+    /**
+     * The target's retry policy and dead-letter queue, as the template has them. They cover
+     * failures to invoke the function, which a local function never has: a function error is
+     * retried per the function's EventInvokeConfig (rule targets are invoked asynchronously).
+     */
     readonly maxRetryAttempts: number;
     readonly maxEventAgeSeconds: number;
     readonly deadLetterQueue?: string;
@@ -119,16 +143,40 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         ? readFileSync(eventLog, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as AcceptedEvent)
         : [];
 
-    const faults: LocalFaults = { eventBridgeFailureRate: 0, relayCrashAfterPublishRate: 0, relayPaused: false };
+    const faults: LocalFaults = {
+      eventBridgeFailureRate: 0,
+      relayCrashAfterPublishRate: 0,
+      relayPaused: false,
+      eventBridgeRejectAggregateIds: [],
+      projectorFailureRate: 0,
+      auditFails: false,
+    };
+    let rejectedAggregates = new Set<string>();
     const queues = new Map<string, unknown[]>();
+    const sendToQueue = (logicalId: string, message: unknown): void => {
+      queues.set(logicalId, [...(queues.get(logicalId) ?? []), message]);
+    };
     const functions = new Map<string, LocalFunction>();
     const byLogicalId = new Map<string, LocalFunction>();
     const rules: LocalRule[] = [];
+    const roles = ordersFunctionsOf(template);
+    const nameOfRole = (logicalId: string | undefined): string | undefined =>
+      logicalId === undefined ? undefined : byLogicalId.get(logicalId)?.spec.name;
 
     const bus = await startLocalEventBridge({
       region: REGION,
       account: ACCOUNT,
       random,
+      entryFault: (entry) => {
+        if (rejectedAggregates.size === 0) return undefined;
+        const aggregateId = aggregateIdOf(entry);
+        if (aggregateId === undefined || !rejectedAggregates.has(aggregateId)) return undefined;
+        log(`fault  bus refused ${entry.DetailType ?? ''} ${aggregateId} (eventBridgeRejectAggregateIds)`);
+        return {
+          code: 'InvalidArgument',
+          message: `Parameter Detail is not valid. Reason: the entries of ${aggregateId} are refused (local fault eventBridgeRejectAggregateIds).`,
+        };
+      },
       onAccepted: (accepted) => {
         events.push(accepted);
         if (eventLog !== undefined) appendFileSync(eventLog, `${JSON.stringify(accepted)}\n`);
@@ -136,13 +184,13 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         log(`event  ${accepted.event['detail-type']} ${detail.aggregateId ?? ''} v${detail.version ?? '?'} on ${accepted.eventBusName}`);
         for (const rule of rules) {
           if (rule.pattern !== undefined && (rule.eventBusName ?? 'default') === accepted.eventBusName && matchesPattern(rule.pattern, accepted.event)) {
-            for (const target of rule.targets) void deliverToTarget(rule, target, accepted.event);
+            for (const target of rule.targets) deliverToTarget(target, accepted.event);
           }
         }
       },
       beforeRespond: ({ caller, accepted }) => {
         const relay = caller === undefined ? undefined : functions.get(caller);
-        if (caller === 'relay' && accepted > 0 && relay !== undefined && random() < faults.relayCrashAfterPublishRate) {
+        if (caller === nameOfRole(roles.relay) && accepted > 0 && relay !== undefined && random() < faults.relayCrashAfterPublishRate) {
           log('fault  relay runtime killed after its events were accepted (relayCrashAfterPublishRate)');
           relay.crash();
           return 'drop';
@@ -152,6 +200,39 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     });
     closers.push(async () => bus.close());
 
+    // Lambda's asynchronous invocations (rule targets, `Invoke` with `Event`), per each
+    // function's EventInvokeConfig, with short local waits between retries.
+    const asyncSettings = asyncInvokeSettingsOf(template);
+    const asyncInvocations = new AsyncInvocations({
+      settingsOf: (fn) => asyncSettings.get(fn.spec.logicalId) ?? DEFAULT_ASYNC_INVOKE,
+      onFailure: (fn, record, queue) => {
+        log(
+          `async  ${fn.spec.name} gave up after ${record.requestContext.approximateInvokeCount} attempts ` +
+            `(${record.requestContext.condition}): ${record.responsePayload?.errorMessage ?? ''}${queue === undefined ? '' : ` -> ${queue}`}`,
+        );
+        if (queue !== undefined) sendToQueue(queue, record);
+      },
+    });
+    const lambdaApi = await startLocalLambdaApi({
+      functionNamed: (name) => functions.get(name),
+      asyncInvocations,
+      onResponse: ({ functionName, invocationType, status }) => log(`lambda Invoke ${functionName} ${invocationType} ${status}`),
+    });
+
+    // The reconciler's DynamoDB calls go through a proxy that can fail the Orders audit's queries.
+    let reconcilerDynamoDb: DynamoDbProxy | undefined;
+    if (roles.reconciler !== undefined) {
+      reconcilerDynamoDb = await startDynamoDbProxy({
+        target: dynamodbEndpoint,
+        refuse: ({ operation, body }) => {
+          if (!faults.auditFails || body?.IndexName !== ORDER_CHANGES_INDEX.indexName) return undefined;
+          log(`fault  reconciler ${operation ?? ''} on ${ORDER_CHANGES_INDEX.indexName} refused (auditFails)`);
+          return { status: 500, code: 'InternalServerError', message: 'Injected by the local fault auditFails.' };
+        },
+      });
+      closers.push(async () => reconcilerDynamoDb?.close());
+    }
+
     // Every resource a function's environment can name, resolved to its local value.
     const resolve = resolver(template, tables, bus.endpoint);
     const baseEnvironment = {
@@ -160,51 +241,54 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
+      AWS_ENDPOINT_URL_LAMBDA: lambdaApi.endpoint,
       // Local tooling may run on Node 20; the Lambda runtime is Node 22.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
     const functionLog = options.functionLog ?? ((name: string, line: string) => log(`[${name}] ${line}`));
     for (const spec of functionSpecs(template, assembly.dir, resolve)) {
+      const isProjector = spec.logicalId === roles.projector;
       const fn = new LocalFunction(
         {
           ...spec,
           environment: {
             ...spec.environment,
             AWS_ENDPOINT_URL_EVENTBRIDGE: `${bus.endpoint}/fn/${spec.name}`,
+            ...(spec.logicalId === roles.reconciler && reconcilerDynamoDb !== undefined
+              ? { AWS_ENDPOINT_URL_DYNAMODB: reconcilerDynamoDb.endpoint }
+              : {}),
             ...options.environmentOverrides,
           },
         },
         baseEnvironment,
         functionLog,
+        () => {
+          if (!isProjector || faults.projectorFailureRate <= 0 || random() >= faults.projectorFailureRate) return undefined;
+          log(`fault  ${spec.name} invocation failed before it ran (projectorFailureRate)`);
+          return new FunctionError(spec.name, 'Error', 'Injected by the local fault projectorFailureRate.');
+        },
       );
       functions.set(spec.name, fn);
       byLogicalId.set(spec.logicalId, fn);
       closers.push(async () => fn.close());
     }
+    // Closed before the functions: nothing invokes a function once it is gone.
+    closers.push(async () => {
+      asyncInvocations.stop();
+      await lambdaApi.close();
+    });
     const functionOf = (logicalId: string): LocalFunction => {
       const fn = byLogicalId.get(logicalId);
       if (fn === undefined) throw new Error(`The template names a function ${logicalId} that it does not define.`);
       return fn;
     };
 
-    const deliverToTarget = async (rule: LocalRule, target: LocalRule['targets'][number], event: DeliveredEvent): Promise<void> => {
+    // EventBridge invokes a Lambda target asynchronously: once Lambda has the event, retries and
+    // the failure destination are the function's (EventInvokeConfig). The rule's retry policy and
+    // dead-letter queue cover failures to invoke at all, which a local function never has.
+    const deliverToTarget = (target: LocalRule['targets'][number], event: DeliveredEvent): void => {
       const fn = functions.get(target.functionName);
-      const started = Date.now();
-      let lastError = '';
-      for (let attempt = 0; attempt <= target.maxRetryAttempts; attempt++) {
-        if (Date.now() - started > target.maxEventAgeSeconds * 1000) break;
-        try {
-          await fn?.invoke(target.input ?? event);
-          return;
-        } catch (error: unknown) {
-          lastError = error instanceof Error ? error.message : String(error);
-          await new Promise((r) => setTimeout(r, Math.min(30_000, 200 * 2 ** attempt) * random()));
-        }
-      }
-      log(`rule   ${rule.logicalId} gave up on ${target.functionName}: ${lastError}`);
-      if (target.deadLetterQueue !== undefined) {
-        queues.set(target.deadLetterQueue, [...(queues.get(target.deadLetterQueue) ?? []), { event, error: lastError }]);
-      }
+      if (fn !== undefined) asyncInvocations.invoke(fn, target.input ?? event);
     };
 
     rules.push(...rulesOf(template, resolve, byLogicalId));
@@ -216,7 +300,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         const next = schedule.next(after);
         timers.push(
           setTimeout(() => {
-            for (const target of rule.targets) void deliverToTarget(rule, target, scheduledEvent(rule.logicalId));
+            for (const target of rule.targets) deliverToTarget(target, scheduledEvent(rule.logicalId));
             arm(next);
           }, Math.max(0, next.getTime() - Date.now())),
         );
@@ -271,7 +355,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         onFailure: (metadata) => {
           const queue = mapping.onFailureQueueLogicalId;
           log(`stream ${fn.spec.name} gave up on ${metadata.DDBStreamBatchInfo.batchSize} records (${metadata.requestContext.condition})`);
-          if (queue !== undefined) queues.set(queue, [...(queues.get(queue) ?? []), metadata]);
+          if (queue !== undefined) sendToQueue(queue, metadata);
         },
         checkpoints: checkpoints[key] ?? {},
         onCheckpoint: (shardId, sequenceNumber) => {
@@ -286,14 +370,19 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
 
     const applyFaults = (): void => {
       bus.setFaults({ failureRate: faults.eventBridgeFailureRate });
+      rejectedAggregates = new Set(faults.eventBridgeRejectAggregateIds);
       for (const { functionName, poller } of pollers) {
-        if (functionName === 'relay') poller.setPaused(faults.relayPaused);
+        if (functionName === nameOfRole(roles.relay)) poller.setPaused(faults.relayPaused);
       }
     };
 
-    const outboxTable = Object.entries(tables).find(([logicalId]) =>
+    const outboxLogicalId = Object.keys(tables).find((logicalId) =>
       String(template.Resources[logicalId]?.Metadata?.['aws:cdk:path'] ?? '').endsWith('/Outbox/Table/Resource'),
-    )?.[1];
+    );
+    const outboxTable = outboxLogicalId === undefined ? undefined : tables[outboxLogicalId];
+    const outboxIndexes = ((template.Resources[outboxLogicalId ?? '']?.Properties?.GlobalSecondaryIndexes as { IndexName: string }[] | undefined) ?? []).map(
+      (index) => index.IndexName,
+    );
 
     const admin = adminRoutes({
       health: () => ({
@@ -306,7 +395,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         events
           .filter((accepted) => aggregateId === undefined || (accepted.event.detail as { aggregateId?: string }).aggregateId === aggregateId)
           .map((accepted) => accepted.event),
-      outbox: async () => (outboxTable === undefined ? undefined : outboxStats(dynamodb, outboxTable)),
+      outbox: async () => (outboxTable === undefined ? undefined : outboxStats(dynamodb, outboxTable, outboxIndexes.includes(PARKED_INDEX))),
       faults: () => faults,
       setFaults: (next) => {
         Object.assign(faults, next);
@@ -333,6 +422,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       url: api.url,
       dynamodbEndpoint,
       eventBridgeEndpoint: bus.endpoint,
+      lambdaEndpoint: lambdaApi.endpoint,
       template,
       tables,
       functions,
@@ -542,11 +632,15 @@ const expireItems = async (client: DynamoDBClient, tableName: string, attribute:
   return deleted;
 };
 
-/** Pending and published counts and the age of the oldest pending item (scans: local only). */
+/** The outbox's sparse index of parked items (added with parking; absent from older templates). */
+const PARKED_INDEX = 'parked';
+
+/** Pending, published and parked counts and the age of the oldest pending item (scans: local only). */
 const outboxStats = async (
   client: DynamoDBClient,
   tableName: string,
-): Promise<{ pending: number; published: number; oldestPendingAgeMs: number | null }> => {
+  hasParkedIndex: boolean,
+): Promise<{ pending: number; published: number; parked: number; oldestPendingAgeMs: number | null }> => {
   let pending = 0;
   let oldest: string | undefined;
   let start: Record<string, never> | undefined;
@@ -577,13 +671,24 @@ const outboxStats = async (
     published += page.Count ?? 0;
     start = page.LastEvaluatedKey as never;
   } while (start !== undefined);
-  return { pending, published, oldestPendingAgeMs: oldest === undefined ? null : Date.now() - Date.parse(oldest) };
+  let parked = 0;
+  start = undefined;
+  while (hasParkedIndex) {
+    const page = await client.send(new ScanCommand({ TableName: tableName, IndexName: PARKED_INDEX, Select: 'COUNT', ExclusiveStartKey: start }));
+    parked += page.Count ?? 0;
+    start = page.LastEvaluatedKey as never;
+    if (start === undefined) break;
+  }
+  return { pending, published, parked, oldestPendingAgeMs: oldest === undefined ? null : Date.now() - Date.parse(oldest) };
 };
 
 const faultsBody = z.strictObject({
   eventBridgeFailureRate: z.number().min(0).max(1).optional(),
   relayCrashAfterPublishRate: z.number().min(0).max(1).optional(),
   relayPaused: z.boolean().optional(),
+  eventBridgeRejectAggregateIds: z.array(z.string().min(1).max(256)).max(10_000).optional(),
+  projectorFailureRate: z.number().min(0).max(1).optional(),
+  auditFails: z.boolean().optional(),
 });
 
 interface AdminOperations {
@@ -652,4 +757,14 @@ const adminRoutes = (ops: AdminOperations): LocalRoute[] => {
       }
     }),
   ];
+};
+
+/** The `aggregateId` of an entry's `Detail`, when it is JSON that has one. */
+const aggregateIdOf = (entry: WireEntry): string | undefined => {
+  try {
+    const detail = JSON.parse(entry.Detail ?? '') as { aggregateId?: unknown } | null;
+    return typeof detail?.aggregateId === 'string' ? detail.aggregateId : undefined;
+  } catch {
+    return undefined;
+  }
 };

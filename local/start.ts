@@ -60,6 +60,7 @@ const main = async (): Promise<void> => {
     ...routes.sort().map((route) => `               ${route}`),
     `  admin        ${stack.url}/_local/health  /_local/events  /_local/outbox  /_local/faults  /_local/functions/{name}/invoke`,
     `  functions    ${[...stack.functions.keys()].join(', ')}`,
+    `  lambda api   ${stack.lambdaEndpoint} (Invoke, as AWS_ENDPOINT_URL_LAMBDA)`,
     `  tables       ${Object.values(stack.tables).join(', ')}`,
     `  streams      ${stack.pollers.map((p) => `-> ${p.functionName}`).join(', ') || 'none'}`,
     `  bus rules    ${stack.rules.filter((r) => r.pattern !== undefined).map((r) => r.logicalId).join(', ') || 'none'}`,

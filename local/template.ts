@@ -185,3 +185,66 @@ export const ordersTablesOf = (template: CfnTemplate, names: Record<string, stri
     readModel: pick('OrdersService/ReadModel/Table/Resource'),
   };
 };
+
+/** How Lambda handles a function's asynchronous invocations (`AWS::Lambda::EventInvokeConfig`). */
+export interface AsyncInvokeSettings {
+  /** Retries after a function error, 0..2. */
+  readonly maxRetryAttempts: number;
+  /** How long an event may wait for an attempt. */
+  readonly maxEventAgeSeconds: number;
+  /** The logical id of the SQS queue that receives the invocation record of a failed event, if any. */
+  readonly onFailureQueueLogicalId?: string;
+}
+
+/** Lambda's defaults for a function without an `EventInvokeConfig`: 2 retries, 6 hours, no destination. */
+export const DEFAULT_ASYNC_INVOKE: AsyncInvokeSettings = { maxRetryAttempts: 2, maxEventAgeSeconds: 21_600 };
+
+/** Each function's asynchronous-invocation settings by its logical id; functions without one get `DEFAULT_ASYNC_INVOKE`. */
+export const asyncInvokeSettingsOf = (template: CfnTemplate): Map<string, AsyncInvokeSettings> => {
+  const settings = new Map<string, AsyncInvokeSettings>();
+  for (const resource of Object.values(template.Resources)) {
+    if (resource.Type !== 'AWS::Lambda::EventInvokeConfig') continue;
+    const props = resource.Properties ?? {};
+    const functionLogicalId = (props.FunctionName as { Ref?: string } | undefined)?.Ref;
+    if (functionLogicalId === undefined) continue;
+    const destination = (props.DestinationConfig as { OnFailure?: { Destination?: { 'Fn::GetAtt'?: [string, string] } } } | undefined)
+      ?.OnFailure?.Destination?.['Fn::GetAtt']?.[0];
+    settings.set(functionLogicalId, {
+      maxRetryAttempts: (props.MaximumRetryAttempts as number | undefined) ?? DEFAULT_ASYNC_INVOKE.maxRetryAttempts,
+      maxEventAgeSeconds: (props.MaximumEventAgeInSeconds as number | undefined) ?? DEFAULT_ASYNC_INVOKE.maxEventAgeSeconds,
+      ...(destination === undefined ? {} : { onFailureQueueLogicalId: destination }),
+    });
+  }
+  return settings;
+};
+
+/**
+ * The Orders service's functions that local faults act on, by logical id: the one place that
+ * knows which function is which (by the construct path the service gives it). A template
+ * without one (a hand-made test assembly) leaves it out, and its faults then act on nothing.
+ */
+export interface OrdersFunctions {
+  /** The outbox relay (`relayPaused`, `relayCrashAfterPublishRate`). */
+  readonly relay?: string;
+  /** The outbox reconciler, which runs the Orders audit (`auditFails`). */
+  readonly reconciler?: string;
+  /** The read-model projector (`projectorFailureRate`). */
+  readonly projector?: string;
+}
+
+const ORDERS_FUNCTION_PATHS: Record<keyof OrdersFunctions, string> = {
+  relay: '/Outbox/Relay/Resource',
+  reconciler: '/Outbox/Reconciler/Resource',
+  projector: '/ReadModel/Projector/Resource',
+};
+
+export const ordersFunctionsOf = (template: CfnTemplate): OrdersFunctions => {
+  const found: Partial<Record<keyof OrdersFunctions, string>> = {};
+  for (const [role, suffix] of Object.entries(ORDERS_FUNCTION_PATHS) as [keyof OrdersFunctions, string][]) {
+    const match = Object.entries(template.Resources).find(
+      ([, resource]) => resource.Type === 'AWS::Lambda::Function' && String(resource.Metadata?.['aws:cdk:path'] ?? '').endsWith(suffix),
+    );
+    if (match !== undefined) found[role] = match[0];
+  }
+  return found;
+};

@@ -161,7 +161,8 @@ export class DynamoOrderRepository implements OrderRepository {
     const [orderReason, outboxReason, idempotencyReason] = error.CancellationReasons ?? [];
     const orderId = change.order.id;
     if (idempotencyReason?.Code === 'ConditionalCheckFailed') {
-      // Without the old item (it should come back, as asked) the use case re-reads the key.
+      // Without the old item (it should come back, as asked) there is nothing to replay yet: a
+      // retry either fails on the key again, with the record, or is refused and looks the key up.
       return idempotencyReason.Item === undefined
         ? new WriteConflictError(orderId, { cause: error })
         : new IdempotencyKeyTakenError(toOutcome(fromWire(idempotencyReason.Item)));

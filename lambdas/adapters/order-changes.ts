@@ -29,33 +29,56 @@ export const changeBucketsBetween = (from: Date, to: Date): string[] => {
   return buckets;
 };
 
-/** Orders whose last change falls in [from, to], with how many index items were read. */
-export const ordersChangedBetween = async (
+/** Where an audit stopped: the last order it checked, in (updatedAt, id) order. */
+export interface ChangeCursor {
+  readonly updatedAt: string;
+  readonly id: string;
+}
+
+const after = (order: ChangedOrder, cursor: ChangeCursor | undefined): boolean =>
+  cursor === undefined || order.updatedAt > cursor.updatedAt || (order.updatedAt === cursor.updatedAt && order.id > cursor.id);
+
+/**
+ * The first `limit` orders whose last change falls in [from, to] and comes after `cursor`, oldest
+ * first, with how many index items were read and whether more are left. Each bucket is sorted by
+ * `updatedAt`, so the first `limit` of each bucket hold the first `limit` overall.
+ */
+export const ordersChangedSince = async (
   client: DynamoDBDocumentClient,
   tableName: string,
-  from: Date,
-  to: Date,
-): Promise<{ orders: ChangedOrder[]; itemsRead: number }> => {
-  const orders: ChangedOrder[] = [];
+  window: { readonly from: Date; readonly to: Date; readonly cursor?: ChangeCursor },
+  limit: number,
+): Promise<{ orders: ChangedOrder[]; itemsRead: number; more: boolean }> => {
+  const from = window.cursor !== undefined && window.cursor.updatedAt > window.from.toISOString() ? window.cursor.updatedAt : window.from.toISOString();
+  const candidates: ChangedOrder[] = [];
   let itemsRead = 0;
-  for (const bucket of changeBucketsBetween(from, to)) {
+  let more = false;
+  for (const bucket of changeBucketsBetween(new Date(from), window.to)) {
     let start: Record<string, unknown> | undefined;
+    let taken = 0;
     do {
       const page = await client.send(
         new QueryCommand({
           TableName: tableName,
           IndexName: ORDER_CHANGES_INDEX.indexName,
           KeyConditionExpression: 'changeBucket = :bucket AND updatedAt BETWEEN :from AND :to',
-          ExpressionAttributeValues: { ':bucket': bucket, ':from': from.toISOString(), ':to': to.toISOString() },
+          ExpressionAttributeValues: { ':bucket': bucket, ':from': from, ':to': window.to.toISOString() },
+          Limit: Math.min(1000, limit + 1),
           ExclusiveStartKey: start,
         }),
       );
       itemsRead += page.Count ?? 0;
       for (const item of page.Items ?? []) {
-        orders.push({ id: item.id as string, version: item.version as number, updatedAt: item.updatedAt as string });
+        const order = { id: item.id as string, version: item.version as number, updatedAt: item.updatedAt as string };
+        if (after(order, window.cursor)) {
+          candidates.push(order);
+          taken += 1;
+        }
       }
       start = page.LastEvaluatedKey;
-    } while (start !== undefined);
+    } while (start !== undefined && taken <= limit);
+    more ||= start !== undefined;
   }
-  return { orders, itemsRead };
+  candidates.sort((a, b) => a.updatedAt.localeCompare(b.updatedAt) || a.id.localeCompare(b.id));
+  return { orders: candidates.slice(0, limit), itemsRead, more: more || candidates.length > limit };
 };

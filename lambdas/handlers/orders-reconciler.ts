@@ -1,30 +1,38 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { z } from 'zod';
 import { loadConfig, tableName } from '../config';
-import { OutboxSweeper } from '../outbox/reconciler';
-import { createReconcilerHandler } from '../outbox/reconciler-handler';
 import { OrdersAudit } from '../adapters/dynamodb-orders-audit';
-import { outboxFromEnv, reconcilerSettingsFromEnv } from './outbox-runtime';
+import { LambdaProjectorRepair } from '../adapters/lambda-projector-repair';
+import { createReconcilerHandler } from '../outbox/reconciler-handler';
+import { reconcilerFromEnv } from './outbox-runtime';
 import { logger } from './runtime';
 
-const { config, client, publisher, marker } = outboxFromEnv();
-const { pendingShards, settings } = reconcilerSettingsFromEnv();
-const tables = loadConfig({ ORDERS_TABLE_NAME: tableName, READ_MODEL_TABLE_NAME: tableName });
+const { client, config, parts, pendingShards, settings } = reconcilerFromEnv();
+const orders = loadConfig({
+  ORDERS_TABLE_NAME: tableName,
+  READ_MODEL_TABLE_NAME: tableName,
+  READ_MODEL_PROJECTOR_FUNCTION_NAME: z.string().min(1).max(140),
+  AWS_REGION: z.string().min(1),
+});
 
-/** Lambda entry point of the Orders reconciler: the outbox sweep plus the orders audit. */
+/** Lambda entry point of the Orders reconciler: the outbox sweep, parked retries and the orders audit. */
 export const handler = createReconcilerHandler(
-  new OutboxSweeper(client, config.OUTBOX_TABLE_NAME, pendingShards, publisher, marker),
+  {
+    ...parts,
+    audit: new OrdersAudit(
+      client,
+      {
+        ordersTableName: orders.ORDERS_TABLE_NAME,
+        outboxTableName: config.OUTBOX_TABLE_NAME,
+        readModelTableName: orders.READ_MODEL_TABLE_NAME,
+        pendingShards,
+        retentionSeconds: config.PUBLISHED_RETENTION_SECONDS,
+      },
+      new LambdaProjectorRepair(new LambdaClient({}), orders.READ_MODEL_PROJECTOR_FUNCTION_NAME, orders.AWS_REGION),
+    ),
+  },
   settings,
   logger,
   new Metrics(),
-  new OrdersAudit(
-    client,
-    {
-      ordersTableName: tables.ORDERS_TABLE_NAME,
-      outboxTableName: config.OUTBOX_TABLE_NAME,
-      readModelTableName: tables.READ_MODEL_TABLE_NAME,
-      pendingShards,
-      retentionSeconds: config.PUBLISHED_RETENTION_SECONDS,
-    },
-    publisher,
-  ),
 );

@@ -1,16 +1,9 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { OutboxSweeper } from '../outbox/reconciler';
 import { createReconcilerHandler } from '../outbox/reconciler-handler';
-import { outboxFromEnv, reconcilerSettingsFromEnv } from './outbox-runtime';
+import { reconcilerFromEnv } from './outbox-runtime';
 import { logger } from './runtime';
 
-const { config, client, publisher, marker } = outboxFromEnv();
-const { pendingShards, settings } = reconcilerSettingsFromEnv();
+const { parts, settings } = reconcilerFromEnv();
 
-/** Lambda entry point of the generic outbox reconciler: republishes what stayed pending. */
-export const handler = createReconcilerHandler(
-  new OutboxSweeper(client, config.OUTBOX_TABLE_NAME, pendingShards, publisher, marker),
-  settings,
-  logger,
-  new Metrics(),
-);
+/** Lambda entry point of the generic outbox reconciler: republishes what stayed pending, retries parked items. */
+export const handler = createReconcilerHandler(parts, settings, logger, new Metrics());

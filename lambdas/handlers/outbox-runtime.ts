@@ -3,14 +3,19 @@ import { z } from 'zod';
 import { createDocumentClient } from '../adapters/dynamodb-client';
 import { loadConfig, positiveInt, tableName } from '../config';
 import { DEFAULT_MAX_REQUEST_BYTES } from '../outbox/entries';
+import { PENDING_SHARD_CEILING } from '../outbox/item';
+import { OutboxDispatcher } from '../outbox/dispatcher';
 import { OutboxMarker } from '../outbox/marker';
+import { ParkedRetry } from '../outbox/parked-retry';
+import { OutboxParker } from '../outbox/parker';
+import { OutboxSweeper } from '../outbox/reconciler';
 import { EventBridgePublisher } from '../outbox/publisher';
 
 /**
- * Cold-start wiring shared by the relay and the reconciler: one publisher and one marker, so
- * both publish and mark the same way.
+ * Cold-start wiring shared by the relay and the reconciler: one publisher, marker, parker and
+ * dispatcher, so both publish, mark and park the same way.
  */
-export const outboxFromEnv = () => {
+export const outboxFromEnv = (onMarkError?: (key: { aggregateId: string; version: number }, error: unknown) => void) => {
   const config = loadConfig({
     OUTBOX_TABLE_NAME: tableName,
     EVENT_BUS_NAME: z.string().min(1).max(256),
@@ -27,18 +32,40 @@ export const outboxFromEnv = () => {
     maxAttempts: config.PUBLISH_MAX_ATTEMPTS,
   });
   const marker = new OutboxMarker(client, { tableName: config.OUTBOX_TABLE_NAME, retentionSeconds: config.PUBLISHED_RETENTION_SECONDS });
-  return { config, client, publisher, marker };
+  const parker = new OutboxParker(client, { tableName: config.OUTBOX_TABLE_NAME, retentionSeconds: config.PUBLISHED_RETENTION_SECONDS });
+  const dispatcher = new OutboxDispatcher(publisher, marker, parker, undefined, onMarkError);
+  return { config, client, publisher, marker, parker, dispatcher };
 };
 
 export const reconcilerSettingsFromEnv = () => {
   const config = loadConfig({
-    OUTBOX_PENDING_SHARDS: z.coerce.number().int().min(1).max(100),
+    OUTBOX_PENDING_SHARDS: z.coerce.number().int().min(1).max(PENDING_SHARD_CEILING),
     RECONCILE_GRACE_SECONDS: z.coerce.number().int().min(0).default(120),
     RECONCILE_MAX_ITEMS: positiveInt(1000),
     AUDIT_WINDOW_HOURS: positiveInt(24),
+    AUDIT_MAX_ORDERS: positiveInt(5000),
+    AUDIT_MAX_REPAIRS: positiveInt(100),
   });
   return {
     pendingShards: config.OUTBOX_PENDING_SHARDS,
-    settings: { graceSeconds: config.RECONCILE_GRACE_SECONDS, maxItems: config.RECONCILE_MAX_ITEMS, auditWindowHours: config.AUDIT_WINDOW_HOURS },
+    settings: {
+      graceSeconds: config.RECONCILE_GRACE_SECONDS,
+      maxItems: config.RECONCILE_MAX_ITEMS,
+      auditWindowHours: config.AUDIT_WINDOW_HOURS,
+      auditMaxOrders: config.AUDIT_MAX_ORDERS,
+      auditMaxRepairs: config.AUDIT_MAX_REPAIRS,
+    },
   };
+};
+
+/** Cold-start wiring of a reconciler: the sweep, the parked-item retry and the parked statistics. */
+export const reconcilerFromEnv = () => {
+  const outbox = outboxFromEnv();
+  const { pendingShards, settings } = reconcilerSettingsFromEnv();
+  const parts = {
+    sweeper: new OutboxSweeper(outbox.client, outbox.config.OUTBOX_TABLE_NAME, outbox.dispatcher),
+    parker: outbox.parker,
+    retry: new ParkedRetry(outbox.publisher, outbox.parker),
+  };
+  return { ...outbox, parts, pendingShards, settings };
 };

@@ -22,9 +22,53 @@ export interface OutboxItem {
   readonly publishedAt?: string;
   /** Epoch seconds; set only once published, so TTL never prunes an unsent event. */
   readonly expiresAt?: number;
+  /** While parked: the keys of the sparse parked index ({@link OUTBOX_PARKED_INDEX}). */
+  readonly parkedKey?: string;
+  readonly parkedAt?: string;
+  /** Why it is parked: EventBridge's entry error code, or {@link HELD_BEHIND_PARKED}. */
+  readonly parkedErrorCode?: string;
+  readonly parkedErrorMessage?: string;
+  /** Publications tried before the item was parked (and by every retry since). */
+  readonly publishAttempts?: number;
+  /** Read-model repairs the audit has asked for at this version, and the last one (backoff). */
+  readonly repairCount?: number;
+  readonly lastRepairAt?: string;
 }
 
-export type OutboxStatus = 'PENDING' | 'PUBLISHED';
+/**
+ * PENDING: waits for the relay or the sweep. PUBLISHED: on the bus (TTL prunes it later).
+ * PARKED: refused for good by EventBridge, or held behind an earlier parked version of its
+ * aggregate; it waits, never pruned, until an operator retries it.
+ */
+export type OutboxStatus = 'PENDING' | 'PUBLISHED' | 'PARKED';
+
+/** The parked error code of a version that waits behind an earlier parked version. */
+export const HELD_BEHIND_PARKED = 'HeldBehindParked';
+
+/**
+ * The sparse index of parked items, oldest first. Parked items are rare (each one raises an
+ * alarm), so one partition holds them all.
+ */
+export const OUTBOX_PARKED_INDEX = {
+  indexName: 'parked',
+  partitionKey: 'parkedKey',
+  sortKey: 'parkedAt',
+  partitionValue: 'PARKED',
+} as const;
+
+/**
+ * Version 0 of an aggregate id is never an event (versions start at 1): it holds the aggregate's
+ * control record. While any version of an aggregate is parked, its hold record (status HOLD,
+ * `parkedCount`) tells the relay and the sweep to park every later version behind it.
+ */
+export const CONTROL_VERSION = 0;
+export const HOLD_STATUS = 'HOLD';
+
+/**
+ * The most shards the pending index may ever be given. The sweep reads every shard up to this
+ * ceiling, whatever the current setting, so lowering `pendingIndexShards` strands nothing.
+ */
+export const PENDING_SHARD_CEILING = 100;
 
 export const OUTBOX_KEY = { partitionKey: 'aggregateId', sortKey: 'version' } as const;
 export const OUTBOX_PENDING_INDEX = {

@@ -34,6 +34,8 @@ export interface PublishFailure<T extends PublishableItem> {
   readonly errorMessage: string;
   /** False when the entry kept failing with a retryable code until the attempts ran out. */
   readonly permanent: boolean;
+  /** Times the entry was sent (0 when it never could be). */
+  readonly attempts: number;
 }
 
 export interface PublishOutcome<T extends PublishableItem> {
@@ -117,6 +119,7 @@ export class EventBridgePublisher {
           errorCode: ENTRY_TOO_LARGE,
           errorMessage: `The entry is ${size} bytes; a PutEvents request takes at most ${this.maxRequestBytes}.`,
           permanent: true,
+          attempts: 0,
         });
         failedAggregates.add(item.aggregateId);
       } else {
@@ -146,6 +149,7 @@ export class EventBridgePublisher {
               errorCode: result.code,
               errorMessage: result.message,
               permanent: !RETRYABLE_ENTRY_CODES.has(result.code),
+              attempts: attempt,
             });
             failedAggregates.add(result.pending.item.aggregateId);
           }
@@ -180,6 +184,11 @@ export class EventBridgePublisher {
     } catch (error: unknown) {
       const name = error instanceof Error ? error.name : 'UnknownError';
       const message = error instanceof Error ? error.message : String(error);
+      if (name === 'ValidationException' && call.length > 1) {
+        // One bad entry refuses the whole call: send each alone, so only that one is refused.
+        const alone = await Promise.all(call.map((pending) => this.send([pending])));
+        return alone.flat();
+      }
       const code = name === 'ValidationException' ? 'ValidationException' : 'InternalFailure';
       return call.map((pending) => ({ pending, code, message: `${name}: ${message}` }));
     }

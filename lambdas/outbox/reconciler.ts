@@ -1,19 +1,25 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { OUTBOX_PENDING_INDEX, type OutboxItem } from './item';
-import type { MarkOutcome, OutboxMarker } from './marker';
-import type { EventBridgePublisher, PublishFailure } from './publisher';
+import { forEachBounded } from './concurrency';
+import type { OutboxDispatcher } from './dispatcher';
+import { OUTBOX_PENDING_INDEX, type OutboxItem, PENDING_SHARD_CEILING } from './item';
+import type { MarkOutcome } from './marker';
+import type { PublishFailure } from './publisher';
 
 export interface SweepOptions {
   /** Items pending for less than this are left to the relay. */
   readonly graceSeconds: number;
   /** At most this many items are republished per run; the rest wait for the next. */
   readonly maxItems: number;
+  /** Epoch milliseconds after which no new round starts. @default - no deadline */
+  readonly deadline?: number;
 }
 
 export interface SweepReport {
   /** Items the pending-index queries returned: the run's read cost. */
   readonly itemsRead: number;
   readonly republished: number;
+  /** Items parked by this run: refused for good, or held behind a parked version. */
+  readonly parked: number;
   readonly failed: readonly PublishFailure<OutboxItem>[];
   readonly mark: MarkOutcome;
   /** True when more items past the grace were pending than this run took. */
@@ -22,60 +28,90 @@ export interface SweepReport {
   readonly oldestPendingAgeMs: number;
 }
 
+/** Rounds a run may take when parking keeps freeing room (each round re-reads the index). */
+const MAX_ROUNDS = 10;
+const SHARD_QUERY_CONCURRENCY = 8;
+
 /**
  * Republishes what the relay missed: items still pending after a grace period, found through the
- * sparse pending index (oldest first in each shard, in pages), with the relay's own publisher and
- * marker. A run reads only pending items, so its cost follows the work to do, not the table.
+ * sparse pending index (oldest first in each shard, in pages), through the relay's own dispatcher
+ * (publish, mark, park). A run reads only pending items, so its cost follows the work to do, not
+ * the table. It reads every shard up to {@link PENDING_SHARD_CEILING}, not just the configured
+ * count, so items written under a larger shard count are never stranded.
+ *
+ * Parked items leave the pending index, so they never take a run's room: when a round parks
+ * something, the run goes round again until `maxItems` are republished, nothing is due, or the
+ * deadline nears. A poison event therefore never starves the items behind it.
  */
 export class OutboxSweeper {
   public constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly pendingShards: number,
-    private readonly publisher: EventBridgePublisher,
-    private readonly marker: OutboxMarker,
+    private readonly dispatcher: OutboxDispatcher,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
   public async sweep(options: SweepOptions): Promise<SweepReport> {
-    const now = this.now();
-    const cutoff = new Date(now.getTime() - options.graceSeconds * 1000).toISOString();
-    let itemsRead = 0;
+    const started = this.now();
+    const cutoff = new Date(started.getTime() - options.graceSeconds * 1000).toISOString();
+    const report = { itemsRead: 0, republished: 0, parked: 0, failed: [] as PublishFailure<OutboxItem>[], mark: { marked: 0, alreadyMarked: 0, failed: 0 } };
     let oldest: string | undefined;
+    let shards = Array.from({ length: PENDING_SHARD_CEILING }, (_, shard) => String(shard));
     let more = false;
-    const due: OutboxItem[] = [];
-    for (let shard = 0; shard < this.pendingShards; shard++) {
-      // The oldest pending item of the shard, whatever its age, for the age metric.
-      const first = await this.query(String(shard), undefined, 1);
-      itemsRead += first.items.length;
-      const since = first.items[0]?.pendingSince;
-      if (since !== undefined && (oldest === undefined || since < oldest)) oldest = since;
+    // The pending index is eventually consistent: a later round may still see items this run
+    // parked or published. Each item is taken once a run.
+    const handled = new Set<string>();
+    const keyOf = (item: OutboxItem) => `${item.aggregateId}#${item.version}`;
 
-      let start: Record<string, unknown> | undefined;
-      let taken = 0;
-      do {
-        const page = await this.query(String(shard), cutoff, Math.min(100, options.maxItems - taken), start);
-        itemsRead += page.items.length;
-        due.push(...page.items);
-        taken += page.items.length;
-        start = page.lastKey;
-      } while (start !== undefined && taken < options.maxItems);
-      more ||= start !== undefined;
+    for (let round = 1; round <= MAX_ROUNDS; round++) {
+      const wanted = options.maxItems - report.republished;
+      const due: OutboxItem[] = [];
+      const dueShards = new Set<string>();
+      more = false;
+      await forEachBounded(shards, SHARD_QUERY_CONCURRENCY, async (shard) => {
+        if (round === 1) {
+          // The oldest pending item of the shard, whatever its age: the age metric, and whether
+          // the shard has anything due at all (most shards cost this one read).
+          const first = await this.query(shard, undefined, 1);
+          report.itemsRead += first.items.length;
+          const since = first.items[0]?.pendingSince;
+          if (since !== undefined && (oldest === undefined || since < oldest)) oldest = since;
+          if (since === undefined || since > cutoff) return;
+        }
+        let start: Record<string, unknown> | undefined;
+        let taken = 0;
+        do {
+          const page = await this.query(shard, cutoff, Math.min(100, wanted - taken), start);
+          report.itemsRead += page.items.length;
+          due.push(...page.items);
+          taken += page.items.length;
+          start = page.lastKey;
+        } while (start !== undefined && taken < wanted);
+        if (taken > 0) dueShards.add(shard);
+        more ||= start !== undefined;
+      });
+      // Oldest first across shards, and no more than the run may still take.
+      const fresh = due.filter((item) => !handled.has(keyOf(item)));
+      fresh.sort((a, b) => (a.pendingSince ?? '').localeCompare(b.pendingSince ?? ''));
+      const batch = fresh.slice(0, wanted);
+      more ||= fresh.length > batch.length;
+      if (batch.length === 0) break;
+      for (const item of batch) handled.add(keyOf(item));
+
+      const outcome = await this.dispatcher.dispatch(batch);
+      report.republished += outcome.published.length;
+      report.parked += outcome.parked.length;
+      report.failed.push(...outcome.failures);
+      report.mark = addMarks(report.mark, outcome.mark);
+      more ||= outcome.retryable.length > 0;
+      const roomFreed = outcome.parked.length > 0 && report.republished < options.maxItems;
+      if (!roomFreed || (options.deadline !== undefined && this.now().getTime() >= options.deadline)) break;
+      shards = [...dueShards];
     }
-    // Oldest first across shards, and no more than a run may take.
-    due.sort((a, b) => (a.pendingSince ?? '').localeCompare(b.pendingSince ?? ''));
-    const batch = due.slice(0, options.maxItems);
-    more ||= due.length > batch.length;
-
-    const outcome = await this.publisher.publish(batch);
-    const mark = await this.marker.markPublished(outcome.published, this.now());
     return {
-      itemsRead,
-      republished: outcome.published.length,
-      failed: outcome.failed,
-      mark,
-      leftForNextRun: more || outcome.failed.length > 0 || outcome.blocked.length > 0,
-      oldestPendingAgeMs: oldest === undefined ? 0 : now.getTime() - Date.parse(oldest),
+      ...report,
+      leftForNextRun: more,
+      oldestPendingAgeMs: oldest === undefined ? 0 : started.getTime() - Date.parse(oldest),
     };
   }
 
@@ -100,3 +136,9 @@ export class OutboxSweeper {
     return { items: (page.Items ?? []) as OutboxItem[], ...(page.LastEvaluatedKey === undefined ? {} : { lastKey: page.LastEvaluatedKey }) };
   }
 }
+
+const addMarks = (a: MarkOutcome, b: MarkOutcome): MarkOutcome => ({
+  marked: a.marked + b.marked,
+  alreadyMarked: a.alreadyMarked + b.alreadyMarked,
+  failed: a.failed + b.failed,
+});

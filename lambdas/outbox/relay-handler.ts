@@ -6,15 +6,18 @@ import type { OutboxRelay } from './relay';
 export type RelayHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse>;
 
 /**
- * The Lambda side of the relay: logs what could not be published (ids and codes, never
- * payloads), emits the relay's metrics, and answers with the partial batch response.
+ * The Lambda side of the relay: logs what could not be published and what was parked (ids and
+ * codes, never payloads), emits the relay's metrics, and answers with the partial batch response.
  */
 export const createOutboxRelayHandler =
   (relay: OutboxRelay, logger: Logger, metrics: Metrics): RelayHandler =>
   async (event, context) => {
     logger.addContext(context);
     try {
-      const { response, report, failures } = await relay.relay(event.Records);
+      const { response, report, failures, parked } = await relay.relay(event.Records);
+      for (const item of parked) {
+        logger.error('Outbox item parked', { aggregateId: item.aggregateId, version: item.version, errorCode: item.errorCode });
+      }
       for (const failure of failures) {
         logger.error('Outbox item not published', {
           aggregateId: failure.item.aggregateId,
@@ -29,6 +32,7 @@ export const createOutboxRelayHandler =
       metrics.addMetric('EventsPublished', MetricUnit.Count, report.published);
       metrics.addMetric('EntriesRetried', MetricUnit.Count, report.retriedEntries);
       metrics.addMetric('PermanentFailures', MetricUnit.Count, report.failedPermanently);
+      metrics.addMetric('ItemsParked', MetricUnit.Count, report.parked);
       metrics.addMetric('TransientFailures', MetricUnit.Count, report.failedTransiently);
       metrics.addMetric('RecordsSkipped', MetricUnit.Count, report.skipped);
       metrics.addMetric('MarkFailures', MetricUnit.Count, report.mark.failed);

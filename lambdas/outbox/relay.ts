@@ -2,8 +2,10 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { z } from 'zod';
-import type { MarkOutcome, OutboxMarker } from './marker';
-import type { EventBridgePublisher, PublishFailure } from './publisher';
+import type { OutboxDispatcher } from './dispatcher';
+import type { MarkOutcome } from './marker';
+import type { ParkRequest } from './parker';
+import type { PublishFailure } from './publisher';
 
 /** An outbox item as the stream carries it, with the record it came in. */
 export interface StreamedItem {
@@ -22,9 +24,12 @@ export interface RelayReport {
   /** Records that are not new pending items: MODIFY, REMOVE, TTL deletions, unknown names. */
   readonly skipped: number;
   readonly published: number;
+  /** Items parked by this batch: refused for good, or held behind a parked version. */
+  readonly parked: number;
   readonly failedPermanently: number;
   readonly failedTransiently: number;
-  readonly blocked: number;
+  /** Items left for Lambda's retry: transient failures and the versions behind them. */
+  readonly retryable: number;
   readonly calls: number;
   readonly retriedEntries: number;
   readonly mark: MarkOutcome;
@@ -36,6 +41,7 @@ export interface RelayResult {
   readonly response: DynamoDBBatchResponse;
   readonly report: RelayReport;
   readonly failures: readonly PublishFailure<StreamedItem>[];
+  readonly parked: readonly ParkRequest[];
 }
 
 const outboxItemSchema = z.object({
@@ -46,26 +52,20 @@ const outboxItemSchema = z.object({
   detailType: z.string().min(1),
   detail: z.string().min(2),
   occurredAt: z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'is not a time'),
-  status: z.string(),
 });
 
 /**
  * The outbox relay: from a batch of stream records to events on the bus, then marks.
  *
  * Only INSERTs of pending items are published; everything else is skipped and counted, never
- * failed. The answer names the earliest record (by sequence number) that could not be
- * published, or was held back behind one that could not: Lambda resumes the shard there, so
- * nothing after it is skipped. Publishing more than the earliest failure means some events are
- * published again on that retry; consumers dedupe on `eventId`.
+ * failed. An event EventBridge refuses for good (and a malformed pending item) is parked with the
+ * later versions of its aggregate, so it never stalls the shard. The answer names the earliest
+ * record (by sequence number) that failed transiently, or was held back behind one: Lambda
+ * resumes the shard there, so nothing after it is skipped. Publishing more than the earliest
+ * failure means some events are published again on that retry; consumers dedupe on `eventId`.
  */
 export class OutboxRelay {
-  public constructor(
-    private readonly publisher: EventBridgePublisher,
-    private readonly marker: OutboxMarker,
-    private readonly now: () => Date = () => new Date(),
-    private readonly onMarkError: (key: { aggregateId: string; version: number }, error: unknown) => void = () =>
-      undefined,
-  ) {}
+  public constructor(private readonly dispatcher: OutboxDispatcher) {}
 
   public async relay(records: readonly DynamoDBRecord[]): Promise<RelayResult> {
     const items: StreamedItem[] = [];
@@ -82,30 +82,29 @@ export class OutboxRelay {
       }
     }
 
-    const outcome = await this.publisher.publish(items);
-    const publishedAt = this.now();
-    const mark = await this.marker.markPublished(outcome.published, publishedAt, this.onMarkError);
-    const failures = [...malformed, ...outcome.failed];
-    const unpublished = [...failures.map((failure) => failure.item), ...outcome.blocked];
-    const earliest = unpublished.reduce<StreamedItem | undefined>(
+    const outcome = await this.dispatcher.dispatch(items, malformed);
+    const publishedAt = Date.now();
+    const earliest = outcome.retryable.reduce<StreamedItem | undefined>(
       (first, item) => (first === undefined || BigInt(item.sequenceNumber) < BigInt(first.sequenceNumber) ? item : first),
       undefined,
     );
 
     return {
       response: { batchItemFailures: earliest === undefined ? [] : [{ itemIdentifier: earliest.sequenceNumber }] },
-      failures,
+      failures: outcome.failures,
+      parked: outcome.parked,
       report: {
         received: records.length,
         skipped,
         published: outcome.published.length,
-        failedPermanently: failures.filter((failure) => failure.permanent).length,
-        failedTransiently: failures.filter((failure) => !failure.permanent).length,
-        blocked: outcome.blocked.length,
+        parked: outcome.parked.length,
+        failedPermanently: outcome.failures.filter((failure) => failure.permanent).length,
+        failedTransiently: outcome.failures.filter((failure) => !failure.permanent).length,
+        retryable: outcome.retryable.length,
         calls: outcome.calls,
         retriedEntries: outcome.retriedEntries,
-        mark,
-        lagsMs: outcome.published.map((item) => publishedAt.getTime() - Date.parse(item.occurredAt)),
+        mark: outcome.mark,
+        lagsMs: outcome.published.map((item) => publishedAt - Date.parse(item.occurredAt)),
       },
     };
   }
@@ -124,6 +123,10 @@ const parse = (record: DynamoDBRecord): Parsed => {
     return { kind: 'skip' };
   }
   const raw = unmarshall(image as Record<string, AttributeValue>);
+  // Status first: control records and anything not pending are none of the relay's business.
+  if (raw.status !== 'PENDING') {
+    return { kind: 'skip' };
+  }
   const result = outboxItemSchema.safeParse(raw);
   if (!result.success) {
     const keys = { aggregateId: String(raw.aggregateId ?? ''), version: Number(raw.version ?? 0) };
@@ -134,12 +137,9 @@ const parse = (record: DynamoDBRecord): Parsed => {
         errorCode: 'MalformedOutboxItem',
         errorMessage: result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
         permanent: true,
+        attempts: 0,
       },
     };
   }
-  if (result.data.status !== 'PENDING') {
-    return { kind: 'skip' };
-  }
-  const { status: _status, ...item } = result.data;
-  return { kind: 'item', item: { ...item, sequenceNumber } };
+  return { kind: 'item', item: { ...result.data, sequenceNumber } };
 };

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ConcurrentUpdateError,
   IdempotencyKeyReusedError,
+  InvalidTransitionError,
   OrderNotFoundError,
   VersionMismatchError,
 } from '../domain/errors';
@@ -98,7 +99,37 @@ export class OrderCommands {
     return order;
   }
 
+  /**
+   * Runs a command and, when it carries an idempotency key and is refused, asks whether it was
+   * refused because its own original got there first. That is the client that timed out and
+   * retried: while the original commits, the retry reads the order the original left behind and
+   * `decide()` refuses it (an invalid transition, a version mismatch), or it loses the commit.
+   * The answer it is owed is the replay, so the key is looked up once before any refusal goes
+   * out. Only refusals pay that read; a command that commits, or whose commit fails on the key
+   * itself, never does.
+   */
   private async execute(
+    orderId: string | undefined,
+    context: CommandContext,
+    created: boolean,
+    decide: () => Promise<OrderChange>,
+  ): Promise<CommandOutcome> {
+    const { idempotency } = context;
+    try {
+      return await this.decideAndCommit(orderId, context, created, decide);
+    } catch (error: unknown) {
+      if (idempotency === undefined || !mayBeLostToTheOriginal(error)) {
+        throw error;
+      }
+      const prior = await this.repository.findOutcome(idempotency.key);
+      if (prior === undefined) {
+        throw error;
+      }
+      return replay(prior, idempotency);
+    }
+  }
+
+  private async decideAndCommit(
     orderId: string | undefined,
     context: CommandContext,
     created: boolean,
@@ -106,13 +137,10 @@ export class OrderCommands {
   ): Promise<CommandOutcome> {
     const { idempotency, expectedVersion } = context;
     for (let attempt = 1; ; attempt++) {
-      // Checked on every attempt: the writer we just lost to may have been this same request.
-      if (idempotency !== undefined) {
-        const prior = await this.repository.findOutcome(idempotency.key);
-        if (prior !== undefined) {
-          return replay(prior, idempotency);
-        }
-      }
+      // No lookup of the key first: the transaction is the check. The idempotency record's
+      // condition fails when the key already has an outcome, and the record comes back with the
+      // failure, so a duplicate needs no lookup of its own, and no lookup can go stale before the
+      // commit it was meant to guard.
       const change = await decide();
       try {
         await this.repository.commit(change, idempotency === undefined ? undefined : { ...idempotency, created });
@@ -141,6 +169,20 @@ export class OrderCommands {
     return Math.floor(this.random() * ceiling);
   }
 }
+
+/**
+ * The refusals a keyed request can get because its original committed first: the original moved
+ * the order on (an invalid transition, or past the version `If-Match` named) or won every race
+ * for it (a concurrent update). A missing order is on the list too: orders are never deleted, so
+ * a key with an outcome there was used for another request, and the client hears 422, as it
+ * would had the command gone through. Anything else (a reused key the commit already reported,
+ * an unknown failure) goes out as it is.
+ */
+const mayBeLostToTheOriginal = (error: unknown): boolean =>
+  error instanceof InvalidTransitionError ||
+  error instanceof VersionMismatchError ||
+  error instanceof OrderNotFoundError ||
+  error instanceof ConcurrentUpdateError;
 
 const replay = (prior: StoredOutcome, request: IdempotencyRequest): CommandOutcome => {
   if (prior.fingerprint !== request.fingerprint) {

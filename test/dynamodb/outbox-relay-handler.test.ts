@@ -20,7 +20,7 @@ afterEach(async () => {
 const context = { functionName: 'relay', awsRequestId: 'r-1' } as unknown as Context;
 
 describe('the relay Lambda handler', () => {
-  it('emits the relay metrics and logs each unpublished item by id, never by payload', async () => {
+  it('emits the relay metrics and logs each unpublished and parked item by id, never by payload', async () => {
     fixture = await startRelayFixture();
     const repository = testRepository(fixture.doc, fixture.tables);
     for (let i = 0; i < 3; i++) {
@@ -36,11 +36,13 @@ describe('the relay Lambda handler', () => {
 
     const response = await createOutboxRelayHandler(fixture.relay, logger, metrics)({ Records: records }, context);
 
-    expect(response.batchItemFailures).toHaveLength(1);
+    // Refused for good: parked, so the shard moves on.
+    expect(response.batchItemFailures).toEqual([]);
     expect(emitted).toHaveLength(1);
     expect(emitted[0]).toMatchObject({
       EventsPublished: 3,
       PermanentFailures: 1,
+      ItemsParked: 1,
       TransientFailures: 0,
       RecordsSkipped: 0,
       EntriesRetried: 0,
@@ -49,10 +51,11 @@ describe('the relay Lambda handler', () => {
       RelayLag: expect.arrayContaining([expect.any(Number)]),
     });
     expect((emitted[0]?.RelayLag as number[]).length).toBe(3);
-    expect(errors).toHaveBeenCalledTimes(1);
-    const [message, fields] = errors.mock.calls[0] as [string, Record<string, unknown>];
-    expect(message).toBe('Outbox item not published');
+    expect(errors.mock.calls.map(([message]) => message)).toEqual(['Outbox item parked', 'Outbox item not published']);
+    const [, parked] = errors.mock.calls[0] as [string, Record<string, unknown>];
+    const [, fields] = errors.mock.calls[1] as [string, Record<string, unknown>];
+    expect(parked).toEqual({ aggregateId: 'order-huge', version: 1, errorCode: 'EntryTooLarge' });
     expect(fields).toMatchObject({ aggregateId: 'order-huge', version: 1, errorCode: 'EntryTooLarge', permanent: true });
-    expect(JSON.stringify(fields)).not.toContain('padding');
+    expect(JSON.stringify(errors.mock.calls)).not.toContain('padding');
   });
 });

@@ -4,7 +4,9 @@ import { DynamoReadModel } from '../../lambdas/adapters/dynamodb-read-model';
 import { type OrderChange, applyCommand, placeOrder } from '../../lambdas/domain/order';
 import { toEntry } from '../../lambdas/outbox/entries';
 import type { OutboxItem } from '../../lambdas/outbox/item';
+import { OutboxDispatcher } from '../../lambdas/outbox/dispatcher';
 import { OutboxMarker } from '../../lambdas/outbox/marker';
+import type { AuditRunOptions } from '../../lambdas/outbox/reconciler-handler';
 import { EventBridgePublisher } from '../../lambdas/outbox/publisher';
 import { OutboxSweeper } from '../../lambdas/outbox/reconciler';
 import { OrdersAudit } from '../../lambdas/adapters/dynamodb-orders-audit';
@@ -24,7 +26,22 @@ const publisherOf = (f: RelayFixture) =>
   new EventBridgePublisher(localEventBridgeClient(f.bus.endpoint), { eventBusName: 'orders-bus', baseDelayMs: 1 });
 
 const sweeperOf = (f: RelayFixture, marker = new OutboxMarker(f.doc, { tableName: f.tables.outbox })) =>
-  new OutboxSweeper(f.doc, f.tables.outbox, 4, publisherOf(f), marker);
+  new OutboxSweeper(f.doc, f.tables.outbox, new OutboxDispatcher(publisherOf(f), marker, f.parker));
+
+/** The audit's repair port, recording what it would hand the projector. */
+const recordingRepairer = () => {
+  const repaired: OutboxItem[] = [];
+  return { repaired, repair: async (item: OutboxItem) => void repaired.push(item) };
+};
+
+const auditRun = (graceSeconds: number, overrides: Partial<AuditRunOptions> = {}): AuditRunOptions => ({
+  windowHours: 24,
+  graceSeconds,
+  deadline: Number.POSITIVE_INFINITY,
+  maxOrders: 1000,
+  maxRepairs: 100,
+  ...overrides,
+});
 
 const newOrder = (customerId = 'c-rec'): OrderChange =>
   placeOrder({ customerId, currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 5 }] });
@@ -135,7 +152,7 @@ describe('the outbox sweep', () => {
 });
 
 describe('the orders audit', () => {
-  const auditOf = (f: RelayFixture) =>
+  const auditOf = (f: RelayFixture, repairer = recordingRepairer()) =>
     new OrdersAudit(
       f.doc,
       {
@@ -145,10 +162,10 @@ describe('the orders audit', () => {
         pendingShards: 4,
         retentionSeconds: 7 * 86_400,
       },
-      publisherOf(f),
+      repairer,
     );
 
-  it('publishes the latest event again for a read model knocked behind', async () => {
+  it('hands the latest event to the projector alone for a read model knocked behind; the bus sees nothing', async () => {
     fixture = await startRelayFixture();
     const placed = newOrder();
     const confirmed = applyCommand(placed.order, { type: 'confirm' });
@@ -158,28 +175,31 @@ describe('the orders audit', () => {
     await new DynamoReadModel(fixture.doc, fixture.tables.readModel).apply(placed.order, 1);
     await sweeperOf(fixture).sweep({ graceSeconds: 0, maxItems: 10 });
     fixture.bus.reset();
+    const repairer = recordingRepairer();
 
-    const report = await auditOf(fixture).run(24, 0);
+    const report = await auditOf(fixture, repairer).run(auditRun(0));
 
     expect(report).toMatchObject({ changedOrders: 1, readModelBehind: 1, readModelRepaired: 1, missingEvents: 0 });
-    expect(fixture.bus.accepted.map((a) => a.event.detail)).toEqual([JSON.parse(JSON.stringify(confirmed.event.detail))]);
+    expect(repairer.repaired.map((item) => JSON.parse(item.detail) as unknown)).toEqual([JSON.parse(JSON.stringify(confirmed.event.detail))]);
+    expect(fixture.bus.accepted).toEqual([]);
   });
 
   it('does not send again an event that is still pending: the relay or the sweep will', async () => {
     fixture = await startRelayFixture();
     await commit(fixture, 1);
 
-    const report = await auditOf(fixture).run(24, 0);
+    const repairer = recordingRepairer();
+    const report = await auditOf(fixture, repairer).run(auditRun(0));
 
     expect(report).toMatchObject({ readModelBehind: 1, readModelRepaired: 0 });
-    expect(fixture.bus.accepted).toEqual([]);
+    expect(repairer.repaired).toEqual([]);
   });
 
   it('leaves a read model alone while it is within the grace period', async () => {
     fixture = await startRelayFixture();
     await commit(fixture, 1);
 
-    const report = await auditOf(fixture).run(24, 300);
+    const report = await auditOf(fixture).run(auditRun(300));
 
     expect(report).toMatchObject({ changedOrders: 1, readModelBehind: 0 });
     expect(fixture.bus.accepted).toEqual([]);
@@ -191,7 +211,7 @@ describe('the orders audit', () => {
     const key = { aggregateId: change?.order.id, version: 1 };
     await fixture.doc.send(new DeleteCommand({ TableName: fixture.tables.outbox, Key: key }));
 
-    const report = await auditOf(fixture).run(24, 300);
+    const report = await auditOf(fixture).run(auditRun(300));
 
     expect(report).toMatchObject({ changedOrders: 2, missingEvents: 1, missingEventsRepaired: 1 });
     const { Item } = await fixture.doc.send(new GetCommand({ TableName: fixture.tables.outbox, Key: key, ConsistentRead: true }));
@@ -216,7 +236,7 @@ describe('the orders audit', () => {
       new UpdateCommand({ TableName: fixture.tables.outbox, Key: keyOf(pending), UpdateExpression: 'SET expiresAt = :soon', ExpressionAttributeValues: { ':soon': 1_900_000_000 } }),
     );
 
-    const report = await auditOf(fixture).run(24, 300);
+    const report = await auditOf(fixture).run(auditRun(300));
 
     expect(report.ttlRepaired).toBe(2);
     const items = await scanAll(fixture.doc, fixture.tables.outbox);
@@ -236,7 +256,7 @@ describe('the orders audit', () => {
       }),
     );
 
-    const report = await auditOf(fixture).run(24, 300);
+    const report = await auditOf(fixture).run(auditRun(300));
 
     expect(report.changedOrders).toBe(5);
     expect(report.itemsRead).toBe(10);

@@ -1,9 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import type { Order } from '../../lambdas/domain/order';
 import { outboxOf, scanAll } from '../support/dynamodb';
-import { useE2e, validOrder } from '../support/e2e';
+import { eventually, useE2e, validOrder } from '../support/e2e';
 
 const ctx = useE2e();
+
+interface DeliveredEvent {
+  readonly 'detail-type': string;
+  readonly detail: { readonly version: number };
+}
+
+const eventsOf = async (aggregateId: string): Promise<DeliveredEvent[]> =>
+  ((await ctx.get(`/_local/events?aggregateId=${aggregateId}`)).body as { events: DeliveredEvent[] }).events;
+
+/**
+ * The events the bus accepted for an order once the relay has published (and marked) every outbox
+ * item of it: counted any earlier, a missing event would look like none and a late duplicate
+ * would go unseen.
+ */
+const settledEventsOf = async (aggregateId: string, versions: number): Promise<DeliveredEvent[]> => {
+  await eventually(
+    async () => outboxOf(ctx.doc, ctx.tables.outbox, aggregateId),
+    (items) => items.length === versions && items.every((item) => item.status === 'PUBLISHED'),
+  );
+  return eventsOf(aggregateId);
+};
 
 describe('Idempotency-Key', () => {
   it('replays the first response, byte for byte, with Idempotent-Replayed: true', async () => {
@@ -53,20 +74,42 @@ describe('Idempotency-Key', () => {
     expect(await ctx.counts()).toEqual(before);
   });
 
-  it('creates one order and one outbox item from 10 concurrent requests with one key', async () => {
+  it('creates one order, one outbox item and one event from 10 concurrent requests with one key', async () => {
     const before = await ctx.counts();
     const headers = { 'idempotency-key': 'burst-1' };
 
     const results = await Promise.all(Array.from({ length: 10 }, () => ctx.post('/orders', validOrder({ customerId: 'c-burst' }), headers)));
 
     expect(results.map((result) => result.status)).toEqual(Array(10).fill(201));
-    const ids = new Set(results.map((result) => (result.body as Order).id));
-    expect(ids.size).toBe(1);
+    expect(new Set(results.map((result) => result.text)).size).toBe(1);
     expect(results.filter((result) => result.headers.get('idempotent-replayed') === 'true')).toHaveLength(9);
     const after = await ctx.counts();
     expect(after).toEqual({ orders: before.orders + 1, outbox: before.outbox + 1, idempotency: before.idempotency + 1 });
-    const [id] = [...ids];
-    expect(await outboxOf(ctx.doc, ctx.tables.outbox, id ?? '')).toHaveLength(1);
+    const { id } = results[0]?.body as Order;
+    expect(await outboxOf(ctx.doc, ctx.tables.outbox, id)).toHaveLength(1);
+    expect((await settledEventsOf(id, 1)).map((event) => [event['detail-type'], event.detail.version])).toEqual([['OrderPlaced', 1]]);
+  });
+
+  it.each([
+    ['without If-Match', 'confirm-burst-1', {}],
+    ['with If-Match: "1"', 'confirm-burst-2', { 'if-match': '"1"' }],
+  ])('answers 10 concurrent confirms with one key %s with one change and nine replays', async (_, key, ifMatch) => {
+    const order = await ctx.placeOrder();
+    const headers = { 'idempotency-key': key, ...ifMatch };
+
+    const results = await Promise.all(Array.from({ length: 10 }, () => ctx.post(`/orders/${order.id}/confirm`, undefined, headers)));
+
+    expect(results.map((result) => result.status)).toEqual(Array(10).fill(200));
+    expect(results.filter((result) => result.headers.get('idempotent-replayed') === 'true')).toHaveLength(9);
+    expect(new Set(results.map((result) => result.text)).size).toBe(1);
+    expect(results[0]?.body).toMatchObject({ status: 'CONFIRMED', version: 2 });
+    const outbox = await outboxOf(ctx.doc, ctx.tables.outbox, order.id);
+    expect(outbox.map((item) => [item.detailType, item.version])).toEqual([
+      ['OrderPlaced', 1],
+      ['OrderConfirmed', 2],
+    ]);
+    const events = await settledEventsOf(order.id, 2);
+    expect(events.filter((event) => event.detail.version === 2).map((event) => event['detail-type'])).toEqual(['OrderConfirmed']);
   });
 
   it('keeps a record for at least 24 hours, with a TTL on expiresAt', async () => {

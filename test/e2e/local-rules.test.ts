@@ -10,8 +10,8 @@ import { localEventBridgeClient } from '../support/eventbridge';
 
 /**
  * The local bus's rules and schedules, on a small hand-made assembly: a rule with an
- * EventBridge pattern and two Lambda targets (one that always fails, with a retry policy and a
- * dead-letter queue), and a scheduled rule run on demand.
+ * EventBridge pattern and two Lambda targets (one that always fails, whose asynchronous
+ * invocations go to an on-failure queue), and a scheduled rule run on demand.
  */
 let dir: string;
 let out: string;
@@ -40,6 +40,15 @@ beforeAll(async () => {
       TestDlq: { Type: 'AWS::SQS::Queue', Properties: {} },
       Recorder: fn('Recorder', { OUT: out }),
       Failing: fn('Failing', {}),
+      FailingInvokeConfig: {
+        Type: 'AWS::Lambda::EventInvokeConfig',
+        Properties: {
+          FunctionName: { Ref: 'Failing' },
+          Qualifier: '$LATEST',
+          MaximumRetryAttempts: 2,
+          DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['TestDlq', 'Arn'] } } },
+        },
+      },
       OrdersRule: {
         Type: 'AWS::Events::Rule',
         Properties: {
@@ -106,12 +115,16 @@ describe('local rules and schedules', () => {
     ]);
   });
 
-  it("retries a failing target per the rule's retry policy, then hands the event to its dead-letter queue", async () => {
+  it("invokes a target asynchronously: a failing one is retried per its EventInvokeConfig, then its record goes to the on-failure queue", async () => {
     for (let i = 0; i < 100 && (stack.queues.get('TestDlq') ?? []).length === 0; i++) await sleep(100);
 
     const dead = stack.queues.get('TestDlq') ?? [];
     expect(dead).toHaveLength(1);
-    expect(dead[0]).toMatchObject({ event: { 'detail-type': 'OrderConfirmed' }, error: expect.stringContaining('always fails') });
+    expect(dead[0]).toMatchObject({
+      requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+      requestPayload: { 'detail-type': 'OrderConfirmed' },
+      responsePayload: { errorMessage: expect.stringContaining('always fails') },
+    });
     expect(stack.functions.get('failing')?.invocations).toBe(3);
   });
 

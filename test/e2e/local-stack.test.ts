@@ -126,8 +126,10 @@ describe('parity with the template', () => {
       const ttl = await ctx.client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
 
       expect(Table?.KeySchema).toEqual(defined.KeySchema);
-      expect((Table?.GlobalSecondaryIndexes ?? []).map((gsi) => ({ IndexName: gsi.IndexName, KeySchema: gsi.KeySchema, Projection: gsi.Projection }))).toEqual(
-        (defined.GlobalSecondaryIndexes as unknown[] | undefined) ?? [],
+      // DynamoDB lists indexes in no particular order.
+      const byName = (a: { IndexName?: string }, b: { IndexName?: string }) => (a.IndexName ?? '').localeCompare(b.IndexName ?? '');
+      expect((Table?.GlobalSecondaryIndexes ?? []).map((gsi) => ({ IndexName: gsi.IndexName, KeySchema: gsi.KeySchema, Projection: gsi.Projection })).sort(byName)).toEqual(
+        [...((defined.GlobalSecondaryIndexes as { IndexName?: string }[] | undefined) ?? [])].sort(byName),
       );
       expect(Table?.StreamSpecification?.StreamViewType).toEqual((defined.StreamSpecification as { StreamViewType?: string } | undefined)?.StreamViewType);
       expect(ttl.TimeToLiveDescription?.AttributeName).toEqual((defined.TimeToLiveSpecification as { AttributeName?: string } | undefined)?.AttributeName);

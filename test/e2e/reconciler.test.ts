@@ -32,7 +32,7 @@ describe('the reconciler on the local stack', () => {
     }
   });
 
-  it('repairs a read model knocked behind', async () => {
+  it('repairs a read model knocked behind through the projector alone: the bus sees nothing', async () => {
     const placed = await ctx.placeOrder();
     const confirmed = (await ctx.post(`/orders/${placed.id}/confirm`)).body as Order;
     await eventually(
@@ -41,6 +41,7 @@ describe('the reconciler on the local stack', () => {
     );
     // Knock the read model back to version 1; a grace of 0 makes the lag count at once.
     await ctx.doc.send(new PutCommand({ TableName: ctx.tables.readModel, Item: { ...placed, lastProcessedVersion: 1 } }));
+    const onTheBus = (await eventIds(placed.id)).length;
 
     const run = await ctx.post('/_local/functions/reconciler/invoke', { graceSeconds: 0 });
     const repaired = await eventually(
@@ -51,6 +52,45 @@ describe('the reconciler on the local stack', () => {
     expect(run.body).toMatchObject({ audit: { readModelBehind: expect.any(Number), readModelRepaired: expect.any(Number) } });
     expect((run.body as { audit: { readModelRepaired: number } }).audit.readModelRepaired).toBeGreaterThanOrEqual(1);
     expect(repaired).toEqual(confirmed);
+    expect(await eventIds(placed.id)).toHaveLength(onTheBus);
+  });
+
+  it('still sweeps when the audit fails, and says why', async () => {
+    await ctx.setFaults({ relayPaused: true, auditFails: true });
+    try {
+      const order = await ctx.placeOrder();
+
+      const run = await ctx.post('/_local/functions/reconciler/invoke', { graceSeconds: 0 });
+
+      expect(run.status).toBe(200);
+      expect(run.body).toMatchObject({ sweep: { republished: 1 }, auditError: expect.stringContaining('InternalServerError') });
+      expect(await eventIds(order.id)).toHaveLength(1);
+    } finally {
+      await ctx.setFaults({ relayPaused: false, auditFails: false });
+    }
+  });
+
+  it('parks an order the bus refuses for good, holds its next version, and publishes both in order once retried', async () => {
+    await ctx.setFaults({ relayPaused: true });
+    const order = await ctx.placeOrder();
+    await ctx.setFaults({ eventBridgeRejectAggregateIds: [order.id], relayPaused: false });
+    try {
+      await eventually(async () => (await ctx.get('/_local/outbox')).body as { parked: number }, (outbox) => outbox.parked >= 1);
+      expect((await ctx.post(`/orders/${order.id}/confirm`)).status).toBe(200);
+      await eventually(async () => (await ctx.get('/_local/outbox')).body as { parked: number }, (outbox) => outbox.parked >= 2);
+      const other = await ctx.placeOrder();
+      await eventually(async () => eventIds(other.id), (ids) => ids.length === 1);
+      expect(await eventIds(order.id)).toEqual([]);
+    } finally {
+      await ctx.setFaults({ eventBridgeRejectAggregateIds: [] });
+    }
+
+    const run = await ctx.post('/_local/functions/reconciler/invoke', { retryParked: true, graceSeconds: 0 });
+
+    expect(run.body).toMatchObject({ retried: { republished: 2, released: 1 }, parked: { count: 0 } });
+    const events = ((await ctx.get(`/_local/events?aggregateId=${order.id}`)).body as { events: { detail: { version: number } }[] }).events;
+    expect(events.map((event) => event.detail.version)).toEqual([1, 2]);
+    expect((await ctx.get('/_local/outbox')).body).toMatchObject({ parked: 0 });
   });
 });
 

@@ -3,7 +3,9 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { inject } from 'vitest';
+import { OutboxDispatcher } from '../../lambdas/outbox/dispatcher';
 import { OutboxMarker } from '../../lambdas/outbox/marker';
+import { OutboxParker } from '../../lambdas/outbox/parker';
 import { EventBridgePublisher, type EventBridgePublisherOptions } from '../../lambdas/outbox/publisher';
 import { OutboxRelay, type RelayResult } from '../../lambdas/outbox/relay';
 import { type LocalEventBridge, type LocalEventBridgeOptions, seededRandom, startLocalEventBridge } from '../../local/eventbridge';
@@ -18,6 +20,11 @@ export interface RelayFixture {
   readonly tables: TestTables;
   readonly bus: LocalEventBridge;
   readonly relay: OutboxRelay;
+  readonly publisher: EventBridgePublisher;
+  readonly marker: OutboxMarker;
+  readonly parker: OutboxParker;
+  /** The relay's own publish, mark and park path (the sweep shares it). */
+  readonly dispatcher: OutboxDispatcher;
   readonly results: RelayResult[];
   readonly streamArn: string;
   /** The relay's stream mapping, as the synthesized template defines it. */
@@ -49,7 +56,10 @@ export const startRelayFixture = async (
     maxDelayMs: 10,
     ...options.publisher,
   });
-  const relay = new OutboxRelay(publisher, new OutboxMarker(doc, { tableName: tables.outbox }));
+  const marker = new OutboxMarker(doc, { tableName: tables.outbox });
+  const parker = new OutboxParker(doc, { tableName: tables.outbox });
+  const dispatcher = new OutboxDispatcher(publisher, marker, parker);
+  const relay = new OutboxRelay(dispatcher);
   const { Table } = await client.send(new DescribeTableCommand({ TableName: tables.outbox }));
   const streamArn = Table?.LatestStreamArn;
   if (streamArn === undefined) throw new Error('The outbox table has no stream.');
@@ -101,6 +111,10 @@ export const startRelayFixture = async (
     tables,
     bus,
     relay,
+    publisher,
+    marker,
+    parker,
+    dispatcher,
     results,
     streamArn,
     mapping,

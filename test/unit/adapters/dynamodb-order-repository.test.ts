@@ -46,7 +46,7 @@ describe('DynamoOrderRepository error translation', () => {
     await expect(repository.commit(change)).rejects.toBeInstanceOf(WriteConflictError);
   });
 
-  it('asks for a retry (which re-reads the key) when a taken key comes back without its record', async () => {
+  it('asks for a retry when a taken key comes back without its record', async () => {
     const { repository } = repositoryFailingWith(cancelledWith('None', 'None', 'ConditionalCheckFailed'));
 
     await expect(repository.commit(change, { key: 'k', fingerprint: 'f', created: false })).rejects.toBeInstanceOf(

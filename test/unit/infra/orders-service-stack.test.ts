@@ -203,14 +203,33 @@ describe('OrdersServiceStack reconciler', () => {
       .sort();
 
     expect(actions).toEqual(
-      ['dynamodb:GetItem', 'dynamodb:GetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Query', 'dynamodb:UpdateItem'].sort(),
+      [
+        'dynamodb:BatchGetItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:GetItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:Query',
+        'dynamodb:Query',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+      ].sort(),
     );
     expect(JSON.stringify(reconcilerStatements())).not.toContain('Scan');
     const queries = reconcilerStatements().filter((s) => s.Action === 'dynamodb:Query');
     expect(queries.map((s) => JSON.stringify(s.Resource))).toEqual([
       expect.stringContaining('/index/pending'),
+      expect.stringContaining('/index/parked'),
       expect.stringContaining('/index/byChange'),
     ]);
+  });
+
+  it('lets the reconciler invoke the projector (targeted read-model repair), and no other function', () => {
+    const invokes = reconcilerStatements().filter((s) => JSON.stringify(s.Action).includes('lambda:'));
+
+    expect(invokes).toEqual([expect.objectContaining({ Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^ReadModelProjector/), 'Arn'] } })]);
   });
 });
 

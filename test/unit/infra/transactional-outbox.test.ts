@@ -39,7 +39,7 @@ describe('TransactionalOutbox', () => {
 
   it('has a sparse pending index, ordered by pendingSince within each shard', () => {
     build().template().hasResourceProperties('AWS::DynamoDB::Table', {
-      GlobalSecondaryIndexes: [
+      GlobalSecondaryIndexes: Match.arrayWith([
         {
           IndexName: 'pending',
           KeySchema: [
@@ -48,7 +48,39 @@ describe('TransactionalOutbox', () => {
           ],
           Projection: { ProjectionType: 'ALL' },
         },
-      ],
+      ]),
+    });
+  });
+
+  it('has a sparse parked index, oldest parked first', () => {
+    build().template().hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: Match.arrayWith([
+        {
+          IndexName: 'parked',
+          KeySchema: [
+            { AttributeName: 'parkedKey', KeyType: 'HASH' },
+            { AttributeName: 'parkedAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ]),
+    });
+  });
+
+  it('pages on any parked item, and on an audit that keeps failing', () => {
+    const template = build().template();
+
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('parked'),
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'MAX([parkedNow, parkedByRelay])' })]),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'AuditFailures',
+      Namespace: 'outbox',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
   });
 
@@ -157,7 +189,7 @@ describe('TransactionalOutbox relay', () => {
     });
   });
 
-  it('lets the relay put events on its one bus and update outbox items, and nothing more', () => {
+  it('lets the relay put events on its one bus, update outbox items and read hold records, and nothing more', () => {
     const { outbox, stack, template } = build();
     const roleId = stack.getLogicalId(outbox.relayFunction.role?.node.defaultChild as never);
     const policies = template().findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } });
@@ -171,12 +203,11 @@ describe('TransactionalOutbox relay', () => {
       expect.objectContaining({ Action: 'events:PutEvents', Resource: busArn }),
     ]);
     expect(statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:UpdateItem'))).toEqual([
-      expect.objectContaining({ Action: 'dynamodb:UpdateItem', Resource: tableArn }),
+      expect.objectContaining({ Action: ['dynamodb:UpdateItem', 'dynamodb:BatchGetItem'], Resource: tableArn }),
     ]);
     const dynamoActions = statements.flatMap((s) => [s.Action].flat() as string[]).filter((a) => a.startsWith('dynamodb:'));
-    expect(statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:UpdateItem'))).toHaveLength(1);
     expect(dynamoActions.sort()).toEqual(
-      ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams', 'dynamodb:UpdateItem'].sort(),
+      ['dynamodb:BatchGetItem', 'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams', 'dynamodb:UpdateItem'].sort(),
     );
   });
 
@@ -212,7 +243,9 @@ describe('TransactionalOutbox relay', () => {
   });
 
   it.each([
-    [{ batchSize: 0 }, /relay.batchSize must be an integer from 1 to 10000, got 0/],
+    [{ batchSize: 0 }, /relay.batchSize must be an integer from 1 to 1000, got 0/],
+    [{ batchSize: 1001 }, /relay.batchSize must be an integer from 1 to 1000, got 1001\. Lambda takes at most 1,000 records/],
+    [{ parallelizationFactor: 2 }, /relay.parallelizationFactor must be an integer from 1 to 1, got 2\. Lambda orders stream records per item/],
     [{ retryAttempts: -1 }, /relay.retryAttempts must be an integer from 0 to 10000, got -1/],
     [{ maxRequestBytes: 2 * 1024 * 1024 }, /relay.maxRequestBytes .* got 2097152/],
     [{ maxRecordAge: Duration.seconds(10) }, /relay.maxRecordAge must be from 1 minute to 7 days, got 10 seconds/],
@@ -241,7 +274,7 @@ describe('TransactionalOutbox reconciler', () => {
     });
   });
 
-  it('lets the reconciler query the pending index, mark items and publish to its bus, and nothing more', () => {
+  it('lets the reconciler query the pending and parked indexes, mark, park and retry items and publish to its bus, and nothing more', () => {
     const { outbox, stack, template } = build();
     const roleId = stack.getLogicalId(outbox.reconcilerFunction.role?.node.defaultChild as never);
     const statements = Object.values(template().findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } })).flatMap(
@@ -251,9 +284,35 @@ describe('TransactionalOutbox reconciler', () => {
 
     expect(statements.filter((s) => JSON.stringify(s.Action).match(/dynamodb|events/))).toEqual([
       expect.objectContaining({ Action: 'events:PutEvents' }),
-      expect.objectContaining({ Action: 'dynamodb:UpdateItem', Resource: tableArn }),
+      expect.objectContaining({ Action: ['dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:Query'], Resource: tableArn }),
       expect.objectContaining({ Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [tableArn, '/index/pending']] } }),
+      expect.objectContaining({ Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [tableArn, '/index/parked']] } }),
     ]);
+  });
+
+  it('pages when an event stays pending past the grace plus 15 minutes, and when the reconciler keeps failing', () => {
+    const template = build().template();
+
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'OldestPendingAge', Namespace: 'outbox', Threshold: 17 * 60_000 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^OutboxReconciler') } }],
+      Threshold: 1,
+      DatapointsToAlarm: 2,
+    });
+  });
+
+  it('runs one reconciler at a time (reserved concurrency 1)', () => {
+    build().template().hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Republishes outbox items the relay missed',
+      ReservedConcurrentExecutions: 1,
+    });
+  });
+
+  it('accepts a lower pending shard count: the sweep reads every shard up to the ceiling of 100', () => {
+    expect(() => build({ pendingIndexShards: 2 })).not.toThrow();
+    expect(() => build({ pendingIndexShards: 101 })).toThrow(/pendingIndexShards must be an integer from 1 to 100, got 101/);
   });
 
   it('refuses a run size of 0 at synth', () => {

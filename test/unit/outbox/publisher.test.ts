@@ -101,7 +101,7 @@ describe('EventBridgePublisher', () => {
 
     expect(outcome.published).toHaveLength(3);
     expect(outcome.failed).toEqual([
-      { item: stuck, errorCode: 'InternalFailure', errorMessage: 'down', permanent: false },
+      { item: stuck, errorCode: 'InternalFailure', errorMessage: 'down', permanent: false, attempts: 3 },
     ]);
     expect(outcome.retriedEntries).toBe(2);
   });
@@ -114,7 +114,7 @@ describe('EventBridgePublisher', () => {
 
     const outcome = await publisher().publish([v2, other, v1]);
 
-    expect(outcome.failed).toEqual([{ item: v1, errorCode: 'MalformedDetail', errorMessage: 'bad', permanent: true }]);
+    expect(outcome.failed).toEqual([{ item: v1, errorCode: 'MalformedDetail', errorMessage: 'bad', permanent: true, attempts: 1 }]);
     expect(outcome.blocked).toEqual([v2]);
     expect(outcome.published).toEqual([other]);
     expect(outcome.retriedEntries).toBe(0);
@@ -190,5 +190,32 @@ describe('the local EventBridge endpoint', () => {
     expect(response.Entries?.[0]).toMatchObject({ ErrorCode: 'MalformedDetail' });
     expect(response.Entries?.[1]?.EventId).toEqual(expect.any(String));
     expect(bus.accepted).toHaveLength(1);
+  });
+});
+
+describe('EventBridgePublisher when a whole call is refused', () => {
+  it('sends the entries of a call refused with ValidationException one by one, so only the bad one fails', async () => {
+    // AWS refuses a whole PutEvents call for one invalid entry; the local endpoint answers per
+    // entry, so this error path is stubbed: the client refuses any call that carries the bad entry.
+    const bad = outboxItem('order-bad', 1);
+    const good = [outboxItem('order-1', 1), outboxItem('order-2', 1)];
+    const sent: number[] = [];
+    const client = {
+      send: async (command: PutEventsCommand) => {
+        const entries = command.input.Entries ?? [];
+        sent.push(entries.length);
+        if (entries.some((entry) => entry.Detail === bad.detail)) {
+          throw Object.assign(new Error('1 validation error detected'), { name: 'ValidationException' });
+        }
+        return { FailedEntryCount: 0, Entries: entries.map((_, i) => ({ EventId: `e-${i}` })) };
+      },
+    };
+    const publisher = new EventBridgePublisher(client as never, { eventBusName: 'orders', baseDelayMs: 1 });
+
+    const outcome = await publisher.publish([bad, ...good]);
+
+    expect(outcome.published.map((item) => item.aggregateId).sort()).toEqual(['order-1', 'order-2']);
+    expect(outcome.failed).toEqual([expect.objectContaining({ item: bad, errorCode: 'ValidationException', permanent: true })]);
+    expect(sent).toEqual([3, 1, 1, 1]);
   });
 });

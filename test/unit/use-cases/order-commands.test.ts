@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { ConcurrentUpdateError, IdempotencyKeyReusedError, VersionMismatchError } from '../../../lambdas/domain/errors';
-import { type Order, type OrderChange, placeOrder } from '../../../lambdas/domain/order';
-import { StaleVersionError, WriteConflictError } from '../../../lambdas/use-cases/errors';
-import { OrderCommands } from '../../../lambdas/use-cases/order-commands';
-import type { OrderRepository, StoredOutcome } from '../../../lambdas/use-cases/ports';
+import {
+  ConcurrentUpdateError,
+  IdempotencyKeyReusedError,
+  InvalidTransitionError,
+  OrderNotFoundError,
+  VersionMismatchError,
+} from '../../../lambdas/domain/errors';
+import type { OrderEvent } from '../../../lambdas/domain/events';
+import { type Order, type OrderChange, applyCommand, placeOrder } from '../../../lambdas/domain/order';
+import { IdempotencyKeyTakenError, StaleVersionError, WriteConflictError } from '../../../lambdas/use-cases/errors';
+import { type CommandContext, OrderCommands } from '../../../lambdas/use-cases/order-commands';
+import type { IdempotencyRequest, OrderRepository, StoredOutcome } from '../../../lambdas/use-cases/ports';
 
 /**
  * The retry and replay policy, with a repository that reports conditions on demand: persistent
@@ -12,13 +19,16 @@ import type { OrderRepository, StoredOutcome } from '../../../lambdas/use-cases/
 const order: Order = placeOrder({ customerId: 'c', currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 1 }] }).order;
 
 const repositoryThat = (commit: (change: OrderChange) => Promise<void>, outcome?: StoredOutcome) => {
-  const calls = { commit: 0, get: 0 };
+  const calls = { commit: 0, get: 0, findOutcome: 0 };
   const repository: OrderRepository = {
     get: async () => {
       calls.get += 1;
       return order;
     },
-    findOutcome: async () => outcome,
+    findOutcome: async () => {
+      calls.findOutcome += 1;
+      return outcome;
+    },
     commit: async (change) => {
       calls.commit += 1;
       return commit(change);
@@ -40,7 +50,7 @@ describe('OrderCommands', () => {
 
     expect(error).toBeInstanceOf(ConcurrentUpdateError);
     expect(error).toMatchObject({ code: 'CONCURRENT_UPDATE', attempts: 4 });
-    expect(calls).toEqual({ commit: 4, get: 4 });
+    expect(calls).toEqual({ commit: 4, get: 4, findOutcome: 0 });
   });
 
   it('re-reads the order and retries after losing an optimistic-concurrency race', async () => {
@@ -53,7 +63,7 @@ describe('OrderCommands', () => {
     const outcome = await commands.apply(order.id, { type: 'confirm' });
 
     expect(outcome).toMatchObject({ replayed: false, created: false, order: { version: 2 } });
-    expect(calls).toEqual({ commit: 2, get: 2 });
+    expect(calls).toEqual({ commit: 2, get: 2, findOutcome: 0 });
   });
 
   it('answers a lost race under If-Match with VERSION_MISMATCH instead of retrying', async () => {
@@ -69,27 +79,6 @@ describe('OrderCommands', () => {
     expect(calls.commit).toBe(1);
   });
 
-  it('replays a stored outcome without deciding or committing anything', async () => {
-    const stored: StoredOutcome = { fingerprint: 'f', created: true, order };
-    const { repository, calls } = repositoryThat(async () => undefined, stored);
-    const commands = new OrderCommands(repository, noDelay);
-
-    const outcome = await commands.apply(order.id, { type: 'confirm' }, { idempotency: { key: 'k', fingerprint: 'f' } });
-
-    expect(outcome).toEqual({ order, created: true, replayed: true });
-    expect(calls).toEqual({ commit: 0, get: 0 });
-  });
-
-  it('refuses a stored key whose fingerprint differs', async () => {
-    const stored: StoredOutcome = { fingerprint: 'f', created: true, order };
-    const { repository } = repositoryThat(async () => undefined, stored);
-    const commands = new OrderCommands(repository, noDelay);
-
-    await expect(
-      commands.place({ customerId: 'c', currency: 'EUR', items: [] }, { idempotency: { key: 'k', fingerprint: 'other' } }),
-    ).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
-  });
-
   it('passes unknown failures through untouched', async () => {
     const boom = new Error('network down');
     const { repository, calls } = repositoryThat(async () => {
@@ -99,5 +88,205 @@ describe('OrderCommands', () => {
 
     await expect(commands.apply(order.id, { type: 'confirm' })).rejects.toBe(boom);
     expect(calls.commit).toBe(1);
+  });
+});
+
+/**
+ * An in-memory write model that checks what the DynamoDB transaction checks, in the order the
+ * adapter reports it: the key first, then the order's version. `interleave` runs once, inside the
+ * next `get` or `commit` it names, before that call looks at anything: another writer landing
+ * while `decide()` reads the order, or between `decide()` and the commit.
+ */
+class InMemoryOrderRepository implements OrderRepository {
+  public readonly orders = new Map<string, Order>();
+  public readonly outcomes = new Map<string, StoredOutcome>();
+  public readonly events: OrderEvent[] = [];
+  public readonly calls = { get: 0, findOutcome: 0, commit: 0 };
+  public interleave: { readonly at: 'get' | 'commit'; readonly run: () => Promise<unknown> } | undefined;
+
+  public async get(orderId: string): Promise<Order | undefined> {
+    this.calls.get += 1;
+    await this.interleaved('get');
+    return this.orders.get(orderId);
+  }
+
+  public async findOutcome(key: string): Promise<StoredOutcome | undefined> {
+    this.calls.findOutcome += 1;
+    return this.outcomes.get(key);
+  }
+
+  public async commit(change: OrderChange, idempotency?: IdempotencyRequest & { readonly created: boolean }): Promise<void> {
+    this.calls.commit += 1;
+    await this.interleaved('commit');
+    const taken = idempotency === undefined ? undefined : this.outcomes.get(idempotency.key);
+    if (taken !== undefined) throw new IdempotencyKeyTakenError(taken);
+    const current = this.orders.get(change.order.id);
+    if (change.expectedVersion === 0 ? current !== undefined : current?.version !== change.expectedVersion) {
+      if (current === undefined) throw new OrderNotFoundError(change.order.id);
+      throw new StaleVersionError(change.order.id, change.expectedVersion, current.version);
+    }
+    this.orders.set(change.order.id, change.order);
+    this.events.push(change.event);
+    if (idempotency !== undefined) {
+      this.outcomes.set(idempotency.key, { fingerprint: idempotency.fingerprint, created: idempotency.created, order: change.order });
+    }
+  }
+
+  private async interleaved(at: 'get' | 'commit'): Promise<void> {
+    const interleave = this.interleave;
+    if (interleave?.at !== at) return;
+    this.interleave = undefined;
+    await interleave.run();
+  }
+}
+
+const placeCommand = { customerId: 'c', currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 1 }] };
+const keyed: IdempotencyRequest = { key: 'k', fingerprint: 'f' };
+
+/** A repository holding `order` at v1 and, when given, `order` confirmed (v2) with its outcome under `keyed`. */
+const repositoryWith = (options: { confirmedBy?: IdempotencyRequest } = {}) => {
+  const repository = new InMemoryOrderRepository();
+  repository.orders.set(order.id, order);
+  let confirmed: Order | undefined;
+  if (options.confirmedBy !== undefined) {
+    confirmed = applyCommand(order, { type: 'confirm' }).order;
+    repository.orders.set(order.id, confirmed);
+    repository.outcomes.set(options.confirmedBy.key, { fingerprint: options.confirmedBy.fingerprint, created: false, order: confirmed });
+  }
+  repository.calls.get = 0;
+  return { repository, confirmed: confirmed as Order };
+};
+
+describe('OrderCommands with an Idempotency-Key', () => {
+  it.each(['get', 'commit'] as const)("replays the original when it commits during the retry's %s", async (at) => {
+    const { repository } = repositoryWith();
+    const commands = new OrderCommands(repository, noDelay);
+    let original: Promise<unknown> | undefined;
+    repository.interleave = {
+      at,
+      run: async () => {
+        original = commands.apply(order.id, { type: 'confirm' }, { idempotency: keyed });
+        return original;
+      },
+    };
+
+    const retry = await commands.apply(order.id, { type: 'confirm' }, { idempotency: keyed });
+
+    expect(await original).toEqual({ order: retry.order, created: false, replayed: false });
+    expect(retry).toMatchObject({ replayed: true, order: { status: 'CONFIRMED', version: 2 } });
+    expect(repository.events).toHaveLength(1);
+  });
+
+  it('replays a place whose original committed from the failed transaction alone, with no lookup', async () => {
+    const stored: StoredOutcome = { fingerprint: 'f', created: true, order };
+    const { repository, calls } = repositoryThat(async () => {
+      throw new IdempotencyKeyTakenError(stored);
+    });
+    const commands = new OrderCommands(repository, noDelay);
+
+    const outcome = await commands.place(placeCommand, { idempotency: keyed });
+
+    expect(outcome).toEqual({ order, created: true, replayed: true });
+    expect(calls).toEqual({ commit: 1, get: 0, findOutcome: 0 });
+  });
+
+  it('refuses a key whose commit finds an outcome of another request', async () => {
+    const stored: StoredOutcome = { fingerprint: 'f', created: true, order };
+    const { repository, calls } = repositoryThat(async () => {
+      throw new IdempotencyKeyTakenError(stored);
+    });
+    const commands = new OrderCommands(repository, noDelay);
+
+    const error = await commands.place(placeCommand, { idempotency: { key: 'k', fingerprint: 'other' } }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(IdempotencyKeyReusedError);
+    expect(calls.findOutcome).toBe(0);
+  });
+
+  it.each<[string, CommandContext]>([
+    ['an invalid transition', {}],
+    ['a version mismatch', { expectedVersion: 1 }],
+  ])('replays the stored outcome of the same request instead of %s', async (_, context) => {
+    const { repository, confirmed } = repositoryWith({ confirmedBy: keyed });
+    const commands = new OrderCommands(repository, noDelay);
+
+    const outcome = await commands.apply(order.id, { type: 'confirm' }, { ...context, idempotency: keyed });
+
+    expect(outcome).toEqual({ order: confirmed, created: false, replayed: true });
+    expect(repository.calls).toMatchObject({ commit: 0, findOutcome: 1 });
+  });
+
+  it('replays the stored outcome of the same request instead of a lost commit under If-Match', async () => {
+    const stored: StoredOutcome = { fingerprint: 'f', created: false, order };
+    const { repository, calls } = repositoryThat(async () => {
+      throw new StaleVersionError(order.id, 1, 2);
+    }, stored);
+    const commands = new OrderCommands(repository, noDelay);
+
+    const outcome = await commands.apply(order.id, { type: 'confirm' }, { expectedVersion: 1, idempotency: keyed });
+
+    expect(outcome).toEqual({ order, created: false, replayed: true });
+    expect(calls).toEqual({ commit: 1, get: 1, findOutcome: 1 });
+  });
+
+  it('replays the stored outcome of the same request instead of CONCURRENT_UPDATE', async () => {
+    const stored: StoredOutcome = { fingerprint: 'f', created: false, order };
+    const { repository, calls } = repositoryThat(async () => {
+      throw new WriteConflictError(order.id);
+    }, stored);
+    const commands = new OrderCommands(repository, { maxAttempts: 3, ...noDelay });
+
+    const outcome = await commands.apply(order.id, { type: 'confirm' }, { idempotency: keyed });
+
+    expect(outcome).toEqual({ order, created: false, replayed: true });
+    expect(calls).toEqual({ commit: 3, get: 3, findOutcome: 1 });
+  });
+
+  it("answers IDEMPOTENCY_KEY_REUSED when a refused command's key holds the outcome of another request", async () => {
+    const { repository } = repositoryWith({ confirmedBy: { key: 'k', fingerprint: 'other' } });
+    const commands = new OrderCommands(repository, noDelay);
+
+    const error = await commands.apply(order.id, { type: 'confirm' }, { idempotency: keyed }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(IdempotencyKeyReusedError);
+  });
+
+  it("answers IDEMPOTENCY_KEY_REUSED, not ORDER_NOT_FOUND, when a missing order's key holds another request", async () => {
+    const { repository } = repositoryWith({ confirmedBy: { key: 'k', fingerprint: 'other' } });
+    const commands = new OrderCommands(repository, noDelay);
+
+    const error = await commands.apply('no-such-order', { type: 'confirm' }, { idempotency: keyed }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(IdempotencyKeyReusedError);
+  });
+
+  it('answers the original refusal when the key has no stored outcome', async () => {
+    const { repository } = repositoryWith({ confirmedBy: { key: 'another-key', fingerprint: 'f' } });
+    const commands = new OrderCommands(repository, noDelay);
+
+    const error = await commands.apply(order.id, { type: 'confirm' }, { idempotency: keyed }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(InvalidTransitionError);
+    expect(repository.calls.findOutcome).toBe(1);
+  });
+
+  it('looks no key up on a keyed command that commits', async () => {
+    const { repository } = repositoryWith();
+    const commands = new OrderCommands(repository, noDelay);
+
+    const outcome = await commands.apply(order.id, { type: 'confirm' }, { idempotency: keyed });
+
+    expect(outcome).toMatchObject({ replayed: false, order: { version: 2 } });
+    expect(repository.calls).toEqual({ get: 1, findOutcome: 0, commit: 1 });
+  });
+
+  it('looks no key up when a command without a key is refused', async () => {
+    const { repository } = repositoryWith({ confirmedBy: keyed });
+    const commands = new OrderCommands(repository, noDelay);
+
+    const error = await commands.apply(order.id, { type: 'confirm' }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(InvalidTransitionError);
+    expect(repository.calls.findOutcome).toBe(0);
   });
 });

@@ -1,0 +1,76 @@
+import { forEachBounded } from './concurrency';
+import type { OutboxItem } from './item';
+import type { OutboxParker } from './parker';
+import type { EventBridgePublisher, PublishFailure } from './publisher';
+
+export interface RetryParkedOptions {
+  /** Only this aggregate's parked versions. @default - every parked aggregate, longest-parked first */
+  readonly aggregateId?: string;
+  /** Aggregates retried at most in one run. */
+  readonly maxAggregates: number;
+  /** Epoch milliseconds after which no further aggregate is started. @default - none */
+  readonly deadline?: number;
+}
+
+export interface RetryParkedReport {
+  readonly aggregates: number;
+  readonly republished: number;
+  /** Versions still parked: refused again, or behind one that was. */
+  readonly stillParked: number;
+  /** Aggregates whose hold was lifted: all their versions are out, new ones flow again. */
+  readonly released: number;
+  readonly failures: readonly PublishFailure<OutboxItem>[];
+}
+
+/** Rounds per aggregate when new versions keep being parked behind the hold while we retry. */
+const MAX_ROUNDS = 3;
+
+/**
+ * An operator's retry of parked events: each aggregate's parked versions are published again
+ * in version order (one version per wave, nothing after a version that fails), marked published
+ * and taken off the hold. The hold is lifted only when no version of the aggregate is parked any
+ * more, and only after its versions went out, so a version written meanwhile can never overtake
+ * them: until then the relay parks it behind the hold, and the next round publishes it too.
+ */
+export class ParkedRetry {
+  public constructor(
+    private readonly publisher: EventBridgePublisher,
+    private readonly parker: OutboxParker,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  public async retry(options: RetryParkedOptions): Promise<RetryParkedReport> {
+    const aggregates = options.aggregateId === undefined ? await this.parker.parkedAggregates(options.maxAggregates) : [options.aggregateId];
+    const report = { aggregates: 0, republished: 0, stillParked: 0, released: 0, failures: [] as PublishFailure<OutboxItem>[] };
+    await forEachBounded(aggregates, 4, async (aggregateId) => {
+      if (options.deadline !== undefined && this.now().getTime() >= options.deadline) return;
+      report.aggregates += 1;
+      for (let round = 1; round <= MAX_ROUNDS; round++) {
+        const parked = await this.parker.parkedOf(aggregateId);
+        if (parked.length > 0) {
+          const outcome = await this.publisher.publish(parked);
+          const publishedAt = this.now();
+          for (const item of outcome.published) {
+            if (await this.parker.markParkedPublished(item, publishedAt)) report.republished += 1;
+          }
+          for (const failure of outcome.failed) {
+            await this.parker.recordFailure({ ...keyOf(failure.item), errorCode: failure.errorCode, errorMessage: failure.errorMessage, attempts: failure.attempts });
+          }
+          report.failures.push(...outcome.failed);
+          if (outcome.failed.length > 0) {
+            report.stillParked += outcome.failed.length + outcome.blocked.length;
+            return;
+          }
+        }
+        const hold = await this.parker.releaseHold(aggregateId);
+        if (!hold.held) {
+          if (hold.existed) report.released += 1;
+          return;
+        }
+      }
+    });
+    return report;
+  }
+}
+
+const keyOf = (item: OutboxItem) => ({ aggregateId: item.aggregateId, version: item.version });

@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto';
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FunctionError, type LocalFunction } from './functions';
+import type { AsyncInvokeSettings } from './template';
+
+/** What Lambda sends to the on-failure destination of an asynchronous invocation it gave up on. */
+export interface AsyncInvocationRecord {
+  readonly version: '1.0';
+  readonly timestamp: string;
+  readonly requestContext: {
+    readonly requestId: string;
+    readonly functionArn: string;
+    readonly condition: 'RetriesExhausted' | 'EventAgeExceeded';
+    readonly approximateInvokeCount: number;
+  };
+  readonly requestPayload: unknown;
+  readonly responseContext: { readonly statusCode: 200; readonly executedVersion: '$LATEST'; readonly functionError?: 'Unhandled' };
+  readonly responsePayload?: { readonly errorType: string; readonly errorMessage: string };
+}
+
+export interface AsyncInvocationsOptions {
+  /** The function's `EventInvokeConfig`, or Lambda's defaults. */
+  readonly settingsOf: (fn: LocalFunction) => AsyncInvokeSettings;
+  /** Lambda gave up on an event: its record goes to the on-failure destination, when there is one. */
+  readonly onFailure: (fn: LocalFunction, record: AsyncInvocationRecord, queueLogicalId: string | undefined) => void;
+  /** The wait before each retry. Lambda waits about 1 minute, then about 2. @default [100, 200] ms */
+  readonly retryDelaysMs?: readonly number[];
+}
+
+/**
+ * Lambda's asynchronous invocation (`InvocationType: 'Event'`, and every EventBridge rule target):
+ * accepted at once, run in the background, retried on a function error per the function's
+ * `EventInvokeConfig` (`MaximumRetryAttempts`, `MaximumEventAgeInSeconds`), then the invocation
+ * record to its on-failure destination, or dropped when it has none.
+ */
+export class AsyncInvocations {
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+
+  public constructor(private readonly options: AsyncInvocationsOptions) {}
+
+  /** Queues one event for `fn`; returns the request id the attempts share. */
+  public invoke(fn: LocalFunction, payload: unknown): string {
+    const requestId = randomUUID();
+    const queuedAt = Date.now();
+    const settings = this.options.settingsOf(fn);
+    const delays = this.options.retryDelaysMs ?? [100, 200];
+    const attempt = async (count: number): Promise<void> => {
+      if (this.stopped) return;
+      try {
+        await fn.invoke(payload);
+        return;
+      } catch (error: unknown) {
+        if (this.stopped) return;
+        const failure =
+          error instanceof FunctionError
+            ? { errorType: error.errorType, errorMessage: error.errorMessage }
+            : { errorType: 'Runtime.Unknown', errorMessage: error instanceof Error ? error.message : String(error) };
+        const delay = delays[Math.min(count - 1, delays.length - 1)] ?? 0;
+        const condition =
+          count > settings.maxRetryAttempts ? 'RetriesExhausted'
+          : Date.now() + delay - queuedAt > settings.maxEventAgeSeconds * 1000 ? 'EventAgeExceeded'
+          : undefined;
+        if (condition === undefined) {
+          this.after(delay, () => attempt(count + 1));
+          return;
+        }
+        this.options.onFailure(
+          fn,
+          {
+            version: '1.0',
+            timestamp: new Date().toISOString(),
+            requestContext: { requestId, functionArn: `${functionArn(fn)}:$LATEST`, condition, approximateInvokeCount: count },
+            requestPayload: payload,
+            responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+            responsePayload: failure,
+          },
+          settings.onFailureQueueLogicalId,
+        );
+      }
+    };
+    this.after(0, () => attempt(1));
+    return requestId;
+  }
+
+  /** Drops every event still waiting for an attempt; nothing runs after this. */
+  public stop(): void {
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private after(ms: number, run: () => Promise<void>): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void run();
+    }, ms);
+    this.timers.add(timer);
+  }
+}
+
+const REGION = 'us-east-1';
+const ACCOUNT = '000000000000';
+const functionArn = (fn: LocalFunction): string => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${fn.spec.name}`;
+
+/** Lambda's payload limits: 6 MB for a synchronous invocation, 1 MB for an asynchronous one. */
+const MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
+const MAX_ASYNC_PAYLOAD_BYTES = 1024 * 1024;
+
+/**
+ * The function a `FunctionName` names: a name, a partial ARN (`123456789012:function:name`) or an
+ * ARN, each optionally with `:$LATEST` (local functions have no versions or aliases).
+ * `undefined` when it names another qualifier or is not a function name at all.
+ */
+export const functionNameOf = (functionName: string, qualifier?: string): string | undefined => {
+  const match = /^(?:(?:arn:[\w-]+:lambda:[\w-]+:)?\d{12}:function:)?([\w-]{1,64})(?::([\w$-]+))?$/.exec(functionName);
+  if (match === null) return undefined;
+  const qualifiers = [match[2], qualifier].filter((q) => q !== undefined && q !== '');
+  return qualifiers.every((q) => q === '$LATEST') ? match[1] : undefined;
+};
+
+export interface LocalLambdaApiOptions {
+  /** The local function of that name, if any. */
+  readonly functionNamed: (name: string) => LocalFunction | undefined;
+  readonly asyncInvocations: AsyncInvocations;
+  /** @default - a free port */
+  readonly port?: number;
+  /** Called once per request answered, e.g. for a log line. */
+  readonly onResponse?: (line: { functionName: string; invocationType: string; status: number }) => void;
+}
+
+export interface LocalLambdaApi {
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+interface Answer {
+  readonly status: number;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+}
+
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+
+/**
+ * The Lambda `Invoke` API for the real `@aws-sdk/client-lambda` (restJson1): `RequestResponse`
+ * answers the function's result (or `X-Amz-Function-Error: Unhandled` with its error), `Event`
+ * answers 202 and runs the function through `AsyncInvocations`, `DryRun` answers 204; an unknown
+ * function is a 404 `ResourceNotFoundException`, as on AWS.
+ */
+export const startLocalLambdaApi = async (options: LocalLambdaApiOptions): Promise<LocalLambdaApi> => {
+  const invoke = async (request: IncomingMessage, body: Buffer): Promise<Answer & { functionName: string; invocationType: string }> => {
+    const url = new URL(request.url ?? '/', 'http://local');
+    const rawName = INVOKE_PATH.exec(url.pathname)?.[1];
+    const invocationType = String(request.headers['x-amz-invocation-type'] ?? 'RequestResponse');
+    if (request.method !== 'POST' || rawName === undefined) {
+      return { ...lambdaError(404, 'UnknownOperationException', `Unsupported operation ${request.method} ${url.pathname}`), functionName: '', invocationType };
+    }
+    const requested = decodeURIComponent(rawName);
+    const name = functionNameOf(requested, url.searchParams.get('Qualifier') ?? undefined);
+    const fn = name === undefined ? undefined : options.functionNamed(name);
+    const answer = (result: Answer): Answer & { functionName: string; invocationType: string } => ({ ...result, functionName: requested, invocationType });
+    if (fn === undefined) {
+      const arn = requested.startsWith('arn:') ? requested : `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${requested}`;
+      return answer(lambdaError(404, 'ResourceNotFoundException', `Function not found: ${arn}`));
+    }
+    if (!['RequestResponse', 'Event', 'DryRun'].includes(invocationType)) {
+      return answer(lambdaError(400, 'InvalidParameterValueException', `Unsupported invocation type ${invocationType}: use RequestResponse, Event or DryRun.`));
+    }
+    const limit = invocationType === 'Event' ? MAX_ASYNC_PAYLOAD_BYTES : MAX_SYNC_PAYLOAD_BYTES;
+    if (body.length > limit) {
+      return answer(lambdaError(413, 'RequestTooLargeException', `Request must be smaller than ${limit} bytes for the Invoke operation`));
+    }
+    let payload: unknown = {};
+    if (body.length > 0) {
+      try {
+        payload = JSON.parse(body.toString('utf8')) as unknown;
+      } catch (error: unknown) {
+        return answer(lambdaError(400, 'InvalidRequestContentException', `Could not parse request body into json: ${error instanceof Error ? error.message : String(error)}`));
+      }
+    }
+    if (invocationType === 'DryRun') return answer({ status: 204 });
+    if (invocationType === 'Event') {
+      options.asyncInvocations.invoke(fn, payload);
+      return answer({ status: 202 });
+    }
+    try {
+      const result = await fn.invoke(payload);
+      return answer({ status: 200, headers: { 'X-Amz-Executed-Version': '$LATEST' }, body: JSON.stringify(result ?? null) });
+    } catch (error: unknown) {
+      const failure =
+        error instanceof FunctionError
+          ? { errorType: error.errorType, errorMessage: error.errorMessage }
+          : { errorType: 'Runtime.Unknown', errorMessage: error instanceof Error ? error.message : String(error) };
+      return answer({
+        status: 200,
+        headers: { 'X-Amz-Executed-Version': '$LATEST', 'X-Amz-Function-Error': 'Unhandled' },
+        body: JSON.stringify({ ...failure, trace: [] }),
+      });
+    }
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const result = await invoke(request, Buffer.concat(chunks));
+    const body = result.body ?? '';
+    response.writeHead(result.status, {
+      ...(body === '' ? {} : { 'content-type': 'application/json' }),
+      'content-length': Buffer.byteLength(body),
+      'x-amzn-RequestId': randomUUID(),
+      ...result.headers,
+    });
+    response.end(body);
+    options.onResponse?.({ functionName: result.functionName, invocationType: result.invocationType, status: result.status });
+  };
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch(() => response.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: async () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+};
+
+/** A restJson1 error as Lambda answers it: the type in `x-amzn-ErrorType`, `{Type, Message}` in the body. */
+const lambdaError = (status: number, type: string, message: string): Answer => ({
+  status,
+  headers: { 'x-amzn-ErrorType': type },
+  body: JSON.stringify({ Type: 'User', Message: message }),
+});
