@@ -8,14 +8,15 @@ export type { ChaosTable } from './chaos/report';
 /**
  * `npm run chaos`: N orders through their lifecycle on a local stack of its own while every
  * local fault is injected, then one audit table (see local/chaos/run.ts). Flags: `--orders N`
- * (2000), `--concurrency N` (24), `--seed N` (1), `--json`. Exit 1 if anything is lost, invented,
+ * (2000), `--concurrency N` (24), `--seed N` (1), `--json`, `--log FILE` (the stack's
+ * every log line, timestamped). Exit 1 if anything is lost, invented,
  * split, unequal or out of order; 2 on bad usage.
  */
 const main = async (): Promise<void> => {
-  const values = ((): { orders?: string; concurrency?: string; seed?: string; json?: boolean } => {
+  const values = ((): { orders?: string; concurrency?: string; seed?: string; json?: boolean; log?: string } => {
     try {
       return parseArgs({
-        options: { orders: { type: 'string' }, concurrency: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false } },
+        options: { orders: { type: 'string' }, concurrency: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false }, log: { type: 'string' } },
       }).values;
     } catch (error: unknown) {
       return usage(error instanceof Error ? error.message : String(error));
@@ -47,6 +48,7 @@ const main = async (): Promise<void> => {
       ...(orders === undefined ? {} : { orders }),
       ...(concurrency === undefined ? {} : { concurrency }),
       ...(seed === undefined ? {} : { seed }),
+      ...(values.log === undefined ? {} : { logFile: values.log }),
       signal: stop.signal,
     });
     process.stdout.write(values.json === true ? `${JSON.stringify(table, null, 2)}\n` : `${formatTable(table)}\n`);
@@ -58,7 +60,7 @@ const main = async (): Promise<void> => {
 };
 
 const usage = (message: string): never => {
-  process.stderr.write(`npm run chaos: ${message}\nUsage: npm run chaos -- [--orders N] [--concurrency N] [--seed N] [--json]\n`);
+  process.stderr.write(`npm run chaos: ${message}\nUsage: npm run chaos -- [--orders N] [--concurrency N] [--seed N] [--json] [--log FILE]\n`);
   process.exit(2);
 };
 

@@ -8,7 +8,7 @@ import type { ChaosStack } from './stack';
 
 /** What the reconciler answers (design-issue9.md); older reconcilers answer a part of it. */
 export interface ReconcilerResult {
-  readonly retried?: Record<string, unknown>;
+  readonly retried?: { readonly aggregates?: number; readonly republished?: number; readonly stillParked?: number };
   readonly sweep?: { readonly republished?: number; readonly parked?: number };
   readonly audit?: { readonly readModelRepaired?: number };
   readonly auditError?: string;
@@ -27,6 +27,10 @@ export class Reconciler {
   public republished = 0;
   /** Read models the audit repaired (before issue 9, by republishing the order's last event to the bus). */
   public readModelRepairs = 0;
+  /** The most parked items a run reported. */
+  public parkedPeak = 0;
+  /** Runs whose audit failed (the sweep ran all the same). */
+  public auditErrors = 0;
   private chain: Promise<void> = Promise.resolve();
   private queued = 0;
 
@@ -48,6 +52,8 @@ export class Reconciler {
     const result = answer.body as ReconcilerResult;
     this.republished += result.sweep?.republished ?? 0;
     this.readModelRepairs += result.audit?.readModelRepaired ?? 0;
+    if (result.auditError !== undefined) this.auditErrors += 1;
+    this.parkedPeak = Math.max(this.parkedPeak, result.parked?.count ?? 0);
     return { status: answer.status, result };
   }
 

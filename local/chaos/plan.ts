@@ -21,6 +21,8 @@ export const PHASES = {
   /** Reconciler runs all along, small pages, no grace. */
   reconciler: { everyMs: 3000, graceSeconds: 0, maxItems: 25 },
   minPhaseMs: 2000,
+  /** How long a phase waits past its end for its evidence (the fault seen at work at least once). */
+  maxEvidenceWaitMs: 120_000,
 } as const;
 
 export type Fate = 'ship' | 'cancel-placed' | 'cancel-confirmed';
@@ -34,39 +36,38 @@ export const fateOf = (random: () => number): Fate => {
 export const commandsOf = (fate: Fate): readonly ('place' | 'confirm' | 'ship' | 'cancel')[] =>
   fate === 'ship' ? ['place', 'confirm', 'ship'] : fate === 'cancel-placed' ? ['place', 'cancel'] : ['place', 'confirm', 'cancel'];
 
-/** A window phase: on between `from` and `to`, and for at least `minMs` once on. */
+/**
+ * A window phase: on from progress `from`; off once progress passes `to`, it has lasted
+ * `minMs`, and its evidence says it did what it is for (a crash seen, an entry refused...).
+ * Evidence may lag far behind progress on a busy machine (the relay runs behind); the phase then
+ * waits for it, at most `maxWaitMs` past the rest, and ends anyway.
+ */
 export class Window {
   private startedAt: number | undefined;
+  private dueAt: number | undefined;
   private ended = false;
 
   public constructor(
     private readonly from: number,
     private readonly to: number,
+    private readonly evidence: () => boolean = () => true,
     private readonly minMs: number = PHASES.minPhaseMs,
+    private readonly maxWaitMs: number = PHASES.maxEvidenceWaitMs,
   ) {}
 
   /** What to do now: 'start', 'end', or nothing. */
   public step(progress: number, now: number): 'start' | 'end' | undefined {
     if (this.ended) return undefined;
     if (this.startedAt === undefined) {
-      if (progress >= this.from) {
-        this.startedAt = now;
-        return 'start';
-      }
-      return undefined;
+      if (progress < this.from) return undefined;
+      this.startedAt = now;
+      return 'start';
     }
-    if (progress >= this.to && now - this.startedAt >= this.minMs) {
-      this.ended = true;
-      return 'end';
-    }
-    return undefined;
-  }
-
-  /** Ends it now if it is on (the run is over). */
-  public finish(): boolean {
-    const on = this.startedAt !== undefined && !this.ended;
+    if (progress < this.to || now - this.startedAt < this.minMs) return undefined;
+    this.dueAt ??= now;
+    if (!this.evidence() && now - this.dueAt < this.maxWaitMs) return undefined;
     this.ended = true;
-    return on;
+    return 'end';
   }
 
   public get active(): boolean {

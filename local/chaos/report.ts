@@ -16,12 +16,15 @@ export interface FaultEvidence {
   readonly parkedRetried: number | null;
   readonly projectorFailures: number;
   readonly auditFailRuns: number;
+  readonly auditQueriesRefused: number;
   /** Of those, runs that reported the audit failing (auditError, or the whole run failed). */
   readonly auditFailures: number;
   readonly reconcilerRuns: number;
   readonly reconcilerErrors: number;
   readonly republished: number;
   readonly readModelRepairs: number;
+  /** Reconciler runs, of all, that reported `auditError`. */
+  readonly auditErrors: number;
   readonly deliveriesGivenUp: number;
   readonly restarts: number;
 }
@@ -115,8 +118,8 @@ export const formatTable = (t: ChaosTable): string => {
     ['fault: relay crashes after publish', `${f.relayCrashes}  (relay invocations failed ${f.relayInvocationsFailed})`],
     ['fault: relay paused', `${seconds(f.relayPauseMs)}  (pending peak ${f.pendingPeakWhilePaused})`],
     ['fault: refused orders', `${f.refusedOrders}  (entries refused ${f.refusedEntries}, parked peak ${f.parkedPeak}, retried ${f.parkedRetried ?? 'n/a'})`],
-    ['fault: projector failures', `${f.projectorFailures}  (deliveries given up ${f.deliveriesGivenUp})`],
-    ['fault: failing audit runs', `${f.auditFailures} of ${f.auditFailRuns}`],
+    ['fault: projector failures', `${f.projectorFailures}  (async deliveries given up ${f.deliveriesGivenUp})`],
+    ['fault: failing audit runs', `${f.auditFailures} of ${f.auditFailRuns}  (audit queries refused ${f.auditQueriesRefused}; runs with auditError ${f.auditErrors})`],
     ['reconciler runs', `${f.reconcilerRuns}  (errors ${f.reconcilerErrors}, republished ${f.republished}, read models repaired ${f.readModelRepairs})`],
     ['stack restarts', `${f.restarts}`],
     ['faults not available', t.faultsUnavailable.length === 0 ? 'none' : t.faultsUnavailable.join(', ')],

@@ -35,6 +35,8 @@ export interface ChaosOptions {
    * run surely sees a crash. @default - PHASES
    */
   readonly rates?: Partial<FaultRates>;
+  /** Every log line of the local stack and its functions, timestamped, to this file. @default - none */
+  readonly logFile?: string;
 }
 
 export interface FaultRates {
@@ -71,7 +73,7 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
 
   const assembly = options.assembly ?? (await synthesizeApp());
   const dataDir = mkdtempSync(path.join(tmpdir(), 'orders-chaos-'));
-  const chaos = new ChaosStack({ dataDir, assembly, seed });
+  const chaos = new ChaosStack({ dataDir, assembly, seed, ...(options.logFile === undefined ? {} : { logFile: options.logFile }) });
   try {
     await chaos.start();
     const admin = new ChaosHttp(chaos.url, signal);
@@ -92,8 +94,9 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
     let unexpectedVersions = 0;
     let ordersDone = 0;
 
-    const refuse = new Window(PHASES.refuse.from, PHASES.refuse.to);
     const refusedIds: string[] = [];
+    // The refusals end once the bus has refused an entry of every refused order (the relay may run far behind).
+    const refuse = new Window(PHASES.refuse.from, PHASES.refuse.to, () => refusedIds.every((id) => chaos.counts.refusedAggregates.has(id)));
     let placedWhileRefusing = 0;
 
     const send = async (index: number, command: Command, orderId: string | undefined): Promise<Order | undefined> => {
@@ -128,7 +131,8 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
         accepted.push({ orderId: order.id, version: order.version, command });
         if (order.version !== expectedVersion) unexpectedVersions += 1;
         expectedVersion = order.version + 1;
-        if (command === 'place' && refuse.active && faults.available('eventBridgeRejectAggregateIds')) {
+        const refusing = refuse.active && accepted.length / planned < PHASES.refuse.to;
+        if (command === 'place' && refusing && faults.available('eventBridgeRejectAggregateIds')) {
           // The id is known only now: refuse it before its next command, so its later versions park behind.
           if (placedWhileRefusing++ % PHASES.refuse.refuseEvery === 0) {
             refusedIds.push(order.id);
@@ -156,10 +160,11 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
     });
 
     // The conductor: faults by progress, reconciler runs, the restart, progress lines.
-    const transient = new Window(PHASES.transient.from, PHASES.transient.to);
-    const relayPause = new Window(PHASES.relayPause.from, PHASES.relayPause.to);
-    const projector = new Window(PHASES.projector.from, PHASES.projector.to);
     const evidence = { relayPauseMs: 0, pendingPeakWhilePaused: 0, parkedPeak: 0, parkedRetried: undefined as number | undefined, auditFailures: 0, auditFailRuns: 0 };
+    // Each phase lasts until its fault was seen at work (bounded): see Window.
+    const transient = new Window(PHASES.transient.from, PHASES.transient.to, () => chaos.counts.relayCrashes > 0 && chaos.failedEntries > 0);
+    const relayPause = new Window(PHASES.relayPause.from, PHASES.relayPause.to, () => evidence.pendingPeakWhilePaused > 0);
+    const projector = new Window(PHASES.projector.from, PHASES.projector.to, () => chaos.counts.projectorFailures > 0);
     let retriedParked = false;
     let restarted = false;
     let auditFailed = false;
@@ -274,7 +279,7 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
     // The end: no faults, everything drained, the read model converged; then the audit.
     await faults.set(noFaults());
     const drained = await converge({ admin, reconciler, chaos, accepted, say, orders });
-    evidence.parkedPeak = Math.max(evidence.parkedPeak, drained.parkedPeak);
+    evidence.parkedPeak = Math.max(evidence.parkedPeak, drained.parkedPeak, reconciler.parkedPeak);
     const deliveries = auditDeliveries(accepted, chaos.stack.events);
     const table: ChaosTable = {
       orders,
@@ -303,11 +308,13 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
         parkedRetried: evidence.parkedRetried ?? null,
         projectorFailures: chaos.counts.projectorFailures,
         auditFailRuns: evidence.auditFailRuns,
+        auditQueriesRefused: chaos.counts.auditQueriesRefused,
         auditFailures: evidence.auditFailures,
         reconcilerRuns: reconciler.runs,
         reconcilerErrors: reconciler.errors,
         republished: reconciler.republished,
         readModelRepairs: reconciler.readModelRepairs,
+        auditErrors: reconciler.auditErrors,
         deliveriesGivenUp: chaos.counts.deliveriesGivenUp,
         restarts: chaos.restarts,
       },
@@ -339,9 +346,8 @@ const tokenHeaders = async (admin: ChaosHttp): Promise<Record<string, string>> =
   return answer.status === 200 && typeof token === 'string' ? { authorization: `Bearer ${token}` } : {};
 };
 
-const retriedCount = (result: { retried?: unknown } | undefined): number | undefined => {
-  const retried = result?.retried as Record<string, unknown> | undefined;
-  if (retried === undefined) return undefined;
-  const count = retried.items ?? retried.retried ?? retried.count ?? retried.moved;
-  return typeof count === 'number' ? count : undefined;
+/** Parked events the retry republished (the reconciler's `retried.republished`). */
+const retriedCount = (result: { retried?: { republished?: unknown } } | undefined): number | undefined => {
+  const republished = result?.retried?.republished;
+  return typeof republished === 'number' ? republished : undefined;
 };

@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { type LocalStack, startLocalStack } from '../stack';
 import type { CloudAssembly } from '../synth';
 import { seededRandom } from '../eventbridge';
@@ -8,10 +9,14 @@ export interface StackLogCounts {
   /** Entries the local bus refused with a non-retryable code (eventBridgeRejectAggregateIds). */
   refusedEntries: number;
   projectorFailures: number;
+  /** The Orders audit's queries the reconciler's DynamoDB proxy refused (auditFails). */
+  auditQueriesRefused: number;
   /** Rule deliveries that gave up after their retries (to the dead-letter queue). */
   deliveriesGivenUp: number;
   /** Relay invocations that failed (a crash, a timeout, a thrown error). */
   relayInvocationsFailed: number;
+  /** The orders the bus refused at least one entry of. */
+  refusedAggregates: Set<string>;
   /** ERROR-level lines by function. */
   functionErrors: Record<string, number>;
 }
@@ -20,6 +25,8 @@ export interface ChaosStackOptions {
   readonly dataDir: string;
   readonly assembly: CloudAssembly;
   readonly seed: number;
+  /** Every log line of the stack, with a timestamp, to this file. @default - none */
+  readonly logFile?: string;
 }
 
 /**
@@ -31,6 +38,8 @@ export class ChaosStack {
     relayCrashes: 0,
     refusedEntries: 0,
     projectorFailures: 0,
+    auditQueriesRefused: 0,
+    refusedAggregates: new Set(),
     deliveriesGivenUp: 0,
     relayInvocationsFailed: 0,
     functionErrors: {},
@@ -86,23 +95,33 @@ export class ChaosStack {
   }
 
   private onLog(line: string): void {
+    if (this.options.logFile !== undefined) appendFileSync(this.options.logFile, `${new Date().toISOString()} ${line}\n`);
     if (line.startsWith('http ') || line.startsWith('event ')) return;
     const c = this.counts;
+    // Each fault names itself at the end of its line: `fault  ... (relayCrashAfterPublishRate)`.
     if (line.startsWith('fault ')) {
-      if (line.includes('relay runtime killed')) c.relayCrashes += 1;
-      else if (/refus|reject/i.test(line)) c.refusedEntries += countIn(line);
-      else if (/projector/i.test(line)) c.projectorFailures += 1;
-    } else if (line.startsWith('rule ') && line.includes('gave up')) {
+      if (line.endsWith('(relayCrashAfterPublishRate)')) c.relayCrashes += 1;
+      else if (line.endsWith('(eventBridgeRejectAggregateIds)')) {
+        c.refusedEntries += 1;
+        // `fault  bus refused OrderConfirmed <order id> (eventBridgeRejectAggregateIds)`
+        const id = line.split(' ').at(-2);
+        if (id !== undefined) c.refusedAggregates.add(id);
+      }
+      else if (line.endsWith('(projectorFailureRate)')) c.projectorFailures += 1;
+      else if (line.endsWith('(auditFails)')) c.auditQueriesRefused += 1;
+      else return;
+    } else if ((line.startsWith('async ') || line.startsWith('rule ')) && line.includes('gave up')) {
       c.deliveriesGivenUp += 1;
     } else if (line.startsWith('stream relay failed')) {
       c.relayInvocationsFailed += 1;
-    } else if (line.startsWith('[')) {
+    } else {
       return;
     }
     this.remember(line);
   }
 
   private onFunctionLog(name: string, line: string): void {
+    if (this.options.logFile !== undefined) appendFileSync(this.options.logFile, `${new Date().toISOString()} [${name}] ${line}\n`);
     if (!line.includes('"level":"ERROR"') && !line.includes('Error')) return;
     this.counts.functionErrors[name] = (this.counts.functionErrors[name] ?? 0) + 1;
     this.remember(`[${name}] ${line.slice(0, 400)}`);
@@ -115,9 +134,3 @@ export class ChaosStack {
 }
 
 const failedEntriesOf = (stack: LocalStack): number => stack.bus.calls.reduce((sum, call) => sum + call.failedEntryCount, 0);
-
-/** "refused 3 entries" counts 3; a line without a number counts 1. */
-const countIn = (line: string): number => {
-  const match = /(\d+) entr/.exec(line);
-  return match === null ? 1 : Number(match[1]);
-};
