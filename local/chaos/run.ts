@@ -95,8 +95,13 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
     let ordersDone = 0;
 
     const refusedIds: string[] = [];
-    // The refusals end once the bus has refused an entry of every refused order (the relay may run far behind).
-    const refuse = new Window(PHASES.refuse.from, PHASES.refuse.to, () => refusedIds.every((id) => chaos.counts.refusedAggregates.has(id)));
+    // The refusals end once the bus has refused an entry of every refused order and parked items
+    // were seen (the relay may run far behind the commands).
+    const refuse = new Window(
+      PHASES.refuse.from,
+      PHASES.refuse.to,
+      () => refusedIds.every((id) => chaos.counts.refusedAggregates.has(id)) && Math.max(evidence.parkedPeak, reconciler.parkedPeak) > 0,
+    );
     let placedWhileRefusing = 0;
 
     const send = async (index: number, command: Command, orderId: string | undefined): Promise<Order | undefined> => {
@@ -166,6 +171,7 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
     const relayPause = new Window(PHASES.relayPause.from, PHASES.relayPause.to, () => evidence.pendingPeakWhilePaused > 0);
     const projector = new Window(PHASES.projector.from, PHASES.projector.to, () => chaos.counts.projectorFailures > 0);
     let retriedParked = false;
+    let parkedRetryDone = false;
     let restarted = false;
     let auditFailed = false;
     let pausedAt = 0;
@@ -226,6 +232,7 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
           reconciler.enqueue(async () => {
             const run = await reconciler.run({ retryParked: true, graceSeconds: 0, maxItems: PHASES.reconciler.maxItems });
             evidence.parkedRetried = retriedCount(run.result);
+            parkedRetryDone = true;
             say(`chaos: refusals lifted; reconciler retryParked: ${JSON.stringify(run.result?.retried ?? `HTTP ${run.status}`)}`);
           }),
         );
@@ -262,7 +269,7 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
         reconciler.startIfIdle({ graceSeconds: PHASES.reconciler.graceSeconds, maxItems: PHASES.reconciler.maxItems });
       }
       // The pause and the refusals are short at small N: watch the outbox closely while they last.
-      if (relayPause.active || (refuse.happened && !retriedParked)) pollOutbox();
+      if (relayPause.active || (refuse.happened && !parkedRetryDone)) pollOutbox();
       if (now - lastLine >= (options.progressEveryMs ?? 3000)) {
         lastLine = now;
         pollOutbox();
