@@ -27,6 +27,7 @@ export class Reconciler {
   public republished = 0;
   /** Read models the audit repaired (before issue 9, by republishing the order's last event to the bus). */
   public readModelRepairs = 0;
+  public longestRunMs = 0;
   /** The most parked items a run reported. */
   public parkedPeak = 0;
   /** Runs whose audit failed (the sweep ran all the same). */
@@ -37,6 +38,7 @@ export class Reconciler {
   public constructor(private readonly admin: ChaosHttp) {}
 
   public async run(body: Record<string, unknown>): Promise<ReconcilerRun> {
+    const started = Date.now();
     // A run may take the function's whole timeout (5 min); it is never cut and sent again early.
     const answer = await this.admin.send('POST', '/_local/functions/reconciler/invoke', {
       body,
@@ -45,6 +47,7 @@ export class Reconciler {
       deadlineMs: 600_000,
     });
     this.runs += 1;
+    this.longestRunMs = Math.max(this.longestRunMs, Date.now() - started);
     if (answer.status !== 200) {
       this.errors += 1;
       return { status: answer.status };

@@ -21,6 +21,7 @@ export interface FaultEvidence {
   readonly auditFailures: number;
   readonly reconcilerRuns: number;
   readonly reconcilerErrors: number;
+  readonly reconcilerLongestRunMs: number;
   readonly republished: number;
   readonly readModelRepairs: number;
   /** Reconciler runs, of all, that reported `auditError`. */
@@ -120,7 +121,10 @@ export const formatTable = (t: ChaosTable): string => {
     ['fault: refused orders', `${f.refusedOrders}  (entries refused ${f.refusedEntries}, parked peak ${f.parkedPeak}, retried ${f.parkedRetried ?? 'n/a'})`],
     ['fault: projector failures', `${f.projectorFailures}  (async deliveries given up ${f.deliveriesGivenUp})`],
     ['fault: failing audit runs', `${f.auditFailures} of ${f.auditFailRuns}  (audit queries refused ${f.auditQueriesRefused}; runs with auditError ${f.auditErrors})`],
-    ['reconciler runs', `${f.reconcilerRuns}  (errors ${f.reconcilerErrors}, republished ${f.republished}, read models repaired ${f.readModelRepairs})`],
+    [
+      'reconciler runs',
+      `${f.reconcilerRuns}  (errors ${f.reconcilerErrors}, longest ${seconds(f.reconcilerLongestRunMs)}, republished ${f.republished}, read models repaired ${f.readModelRepairs})`,
+    ],
     ['stack restarts', `${f.restarts}`],
     ['faults not available', t.faultsUnavailable.length === 0 ? 'none' : t.faultsUnavailable.join(', ')],
     ['drain / read-model convergence', `${seconds(t.drainMs)} / ${seconds(t.convergeMs)}`],

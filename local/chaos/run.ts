@@ -319,6 +319,7 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
         auditFailures: evidence.auditFailures,
         reconcilerRuns: reconciler.runs,
         reconcilerErrors: reconciler.errors,
+        reconcilerLongestRunMs: reconciler.longestRunMs,
         republished: reconciler.republished,
         readModelRepairs: reconciler.readModelRepairs,
         auditErrors: reconciler.auditErrors,
