@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { ChaosAbortedError } from './chaos/http';
 import { formatTable } from './chaos/report';
 import { runChaos } from './chaos/run';
 
@@ -54,6 +55,11 @@ const main = async (): Promise<void> => {
     process.stdout.write(values.json === true ? `${JSON.stringify(table, null, 2)}\n` : `${formatTable(table)}\n`);
     process.exitCode = table.ok ? 0 : 1;
   } catch (error: unknown) {
+    if (error instanceof ChaosAbortedError) {
+      process.stderr.write('chaos: stopped; the local stack is closed and its data deleted\n');
+      process.exitCode = 130;
+      return;
+    }
     process.stderr.write(`chaos failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = interrupted > 0 ? 130 : 1;
   }

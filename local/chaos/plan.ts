@@ -21,8 +21,12 @@ export const PHASES = {
   /** Reconciler runs all along, small pages, no grace. */
   reconciler: { everyMs: 3000, graceSeconds: 0, maxItems: 25 },
   minPhaseMs: 2000,
-  /** How long a phase waits past its end for its evidence (the fault seen at work at least once). */
-  maxEvidenceWaitMs: 120_000,
+  /**
+   * How long a phase waits past its end for its evidence (the fault seen at work at least once).
+   * Long: on a busy machine the relay can run minutes behind the commands, and a refused order
+   * is refused only when its events reach the bus.
+   */
+  maxEvidenceWaitMs: 600_000,
 } as const;
 
 export type Fate = 'ship' | 'cancel-placed' | 'cancel-confirmed';

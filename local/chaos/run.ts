@@ -1,17 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Order } from '../../lambdas/domain/order';
 import { seededRandom } from '../eventbridge';
 import { type CloudAssembly, synthesizeApp } from '../synth';
-import { type AcceptedCommand, auditDeliveries } from './audit';
+import { auditDeliveries } from './audit';
+import { OrderDriver } from './orders';
 import { FaultController, noFaults } from './faults';
 import { ChaosHttp } from './http';
 import { Reconciler, converge } from './converge';
-import { PHASES, Window, commandsOf, fateOf } from './plan';
+import { PHASES, Window } from './plan';
 import { type ChaosTable, formatProgress } from './report';
 import { ChaosStack } from './stack';
 
@@ -44,8 +43,6 @@ export interface FaultRates {
   readonly relayCrashAfterPublishRate: number;
   readonly projectorFailureRate: number;
 }
-
-type Command = 'place' | 'confirm' | 'ship' | 'cancel';
 
 /**
  * The chaos run: N orders through their whole lifecycle over real HTTP on a local stack of its
@@ -84,85 +81,40 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
     const reconciler = new Reconciler(admin);
     say(`chaos: ${orders} orders, concurrency ${concurrency}, seed ${seed}, stack ${chaos.url}, data ${dataDir}`);
 
-    // The orders: each one's fate is drawn from the seed; every accepted command is recorded.
-    const runId = randomBytes(4).toString('hex');
-    const fates = Array.from({ length: orders }, (_, index) => fateOf(seededRandom(seed * 1_000_003 + index)));
-    const planned = fates.reduce((sum, fate) => sum + commandsOf(fate).length, 0);
-    const accepted: AcceptedCommand[] = [];
-    const refusals: string[] = [];
-    let replays = 0;
-    let unexpectedVersions = 0;
-    let ordersDone = 0;
-
-    const refusedIds: string[] = [];
     // The refusals end once the bus has refused an entry of every refused order and parked items
     // were seen (the relay may run far behind the commands).
+    const refusedIds: string[] = [];
     const refuse = new Window(
       PHASES.refuse.from,
       PHASES.refuse.to,
       () => refusedIds.every((id) => chaos.counts.refusedAggregates.has(id)) && Math.max(evidence.parkedPeak, reconciler.parkedPeak) > 0,
     );
     let placedWhileRefusing = 0;
-
-    const send = async (index: number, command: Command, orderId: string | undefined): Promise<Order | undefined> => {
-      const route = command === 'place' ? '/orders' : `/orders/${orderId}/${command}`;
-      const body =
-        command === 'place'
-          ? { customerId: `c-${index % 50}`, currency: 'EUR', items: [{ sku: `SKU-${index % 7}`, quantity: 1 + (index % 3), unitPrice: 100 + index }] }
-          : command === 'ship'
-            ? { trackingNumber: `T-${index}` }
-            : command === 'cancel'
-              ? { reason: 'chaos' }
-              : undefined;
-      const answer = await api.send('POST', route, {
-        ...(body === undefined ? {} : { body }),
-        headers: { 'idempotency-key': `chaos-${runId}-${index}-${command}`, ...auth },
-      });
-      if (answer.status !== 200 && answer.status !== 201) {
-        refusals.push(`${command} ${orderId ?? `(order #${index})`}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`);
-        return undefined;
-      }
-      if (answer.headers.get('idempotent-replayed') === 'true') replays += 1;
-      return answer.body as Order;
-    };
-
-    const driveOrder = async (index: number): Promise<void> => {
-      let orderId: string | undefined;
-      let expectedVersion = 1;
-      for (const command of commandsOf(fates[index] ?? 'ship')) {
-        const order = await send(index, command, orderId);
-        if (order === undefined) return;
-        orderId = order.id;
-        accepted.push({ orderId: order.id, version: order.version, command });
-        if (order.version !== expectedVersion) unexpectedVersions += 1;
-        expectedVersion = order.version + 1;
-        const refusing = refuse.active && accepted.length / planned < PHASES.refuse.to;
-        if (command === 'place' && refusing && faults.available('eventBridgeRejectAggregateIds')) {
-          // The id is known only now: refuse it before its next command, so its later versions park behind.
-          if (placedWhileRefusing++ % PHASES.refuse.refuseEvery === 0) {
-            refusedIds.push(order.id);
-            await faults.set({ eventBridgeRejectAggregateIds: [...refusedIds] });
-          }
+    const driver: OrderDriver = new OrderDriver({
+      orders,
+      seed,
+      http: api,
+      auth: () => auth,
+      afterPlace: async (orderId) => {
+        if (!refuse.active || driver.progress >= PHASES.refuse.to || !faults.available('eventBridgeRejectAggregateIds')) return;
+        // The id is known only now: refuse it before its next command, so its later versions park behind.
+        if (placedWhileRefusing++ % PHASES.refuse.refuseEvery === 0) {
+          refusedIds.push(orderId);
+          await faults.set({ eventBridgeRejectAggregateIds: [...refusedIds] });
         }
-      }
-      ordersDone += 1;
-    };
-
-    let next = 0;
+      },
+    });
     let workersDone = false;
-    const workers = Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < orders && !signal.aborted) await driveOrder(next++);
-      }),
-    ).finally(() => {
-      workersDone = true;
-    });
-    // A failing worker fails the run; the conductor below sees it through `workersDone`.
     let workerError: unknown;
-    workers.catch((error: unknown) => {
-      workerError = error;
-      aborter.abort();
-    });
+    const workers = driver
+      .driveAll(concurrency, signal)
+      .catch((error: unknown) => {
+        workerError = error;
+        aborter.abort();
+      })
+      .finally(() => {
+        workersDone = true;
+      });
 
     // The conductor: faults by progress, reconciler runs, the restart, progress lines.
     const evidence = { relayPauseMs: 0, pendingPeakWhilePaused: 0, parkedPeak: 0, parkedRetried: undefined as number | undefined, auditFailures: 0, auditFailRuns: 0 };
@@ -212,7 +164,7 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
       !transient.active && !relayPause.active && !refuse.active && !projector.active && retriedParked && restarted && auditFailed && openTasks === 0;
     while (!(workersDone && phasesDone()) && !signal.aborted) {
       const now = Date.now();
-      const progress = workersDone ? 1 : accepted.length / planned;
+      const progress = workersDone ? 1 : driver.progress;
       const t = transient.step(progress, now);
       if (t !== undefined) {
         const on = t === 'start';
@@ -273,11 +225,11 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
       if (now - lastLine >= (options.progressEveryMs ?? 3000)) {
         lastLine = now;
         pollOutbox();
-        say(formatProgress({ elapsedMs: now - started, ordersDone, orders, commands: accepted.length, planned, retried: api.stats.retries, replays, events: chaos.stack.events, outbox, faults: faults.describe() }));
+        say(formatProgress({ elapsedMs: now - started, ordersDone: driver.ordersDone, orders, commands: driver.accepted.length, planned: driver.planned, retried: api.stats.retries, replays: driver.replays, events: chaos.stack.events, outbox, faults: faults.describe() }));
       }
       await sleep(200);
     }
-    await workers.catch(() => undefined);
+    await workers;
     if (workerError !== undefined) throw workerError;
     if (taskError !== undefined) throw taskError;
     if (signal.aborted) throw new Error('The chaos run was stopped.');
@@ -285,19 +237,19 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
 
     // The end: no faults, everything drained, the read model converged; then the audit.
     await faults.set(noFaults());
-    const drained = await converge({ admin, reconciler, chaos, accepted, say, orders });
+    const drained = await converge({ admin, reconciler, chaos, accepted: driver.accepted, say, orders });
     evidence.parkedPeak = Math.max(evidence.parkedPeak, drained.parkedPeak, reconciler.parkedPeak);
-    const deliveries = auditDeliveries(accepted, chaos.stack.events);
+    const deliveries = auditDeliveries(driver.accepted, chaos.stack.events);
     const table: ChaosTable = {
       orders,
-      ordersDone,
+      ordersDone: driver.ordersDone,
       concurrency,
       seed,
-      commandsAccepted: accepted.length,
-      commandsRefused: refusals.length,
-      unexpectedVersions,
+      commandsAccepted: driver.accepted.length,
+      commandsRefused: driver.refusals.length,
+      unexpectedVersions: driver.unexpectedVersions,
       requestsRetried: api.stats.retries,
-      replays,
+      replays: driver.replays,
       ...deliveries,
       readModelsUnequal: drained.models.readModelsUnequal,
       writeModelUnexpected: drained.models.writeModelUnexpected,
@@ -330,7 +282,7 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
       drainMs: drained.drainMs,
       convergeMs: drained.convergeMs,
       wallTimeMs: Date.now() - started,
-      samples: { ...deliveries.samples, ...drained.models.samples, refusals: refusals.slice(0, 5) },
+      samples: { ...deliveries.samples, ...drained.models.samples, refusals: driver.refusals.slice(0, 5) },
       ok: false,
     };
     table.ok =
