@@ -22,7 +22,12 @@ export interface FaultEvidence {
   readonly reconcilerRuns: number;
   readonly reconcilerErrors: number;
   readonly reconcilerLongestRunMs: number;
+  /** Items the driver's runs' sweeps republished. */
   readonly republished: number;
+  /** Reconciler runs that finished, the driver's and the template's schedule's (from the function's log). */
+  readonly reconcilerRunsDone: number;
+  /** Items every run's sweep republished. */
+  readonly sweepRepublished: number;
   readonly readModelRepairs: number;
   /** Reconciler runs, of all, that reported `auditError`. */
   readonly auditErrors: number;
@@ -91,7 +96,9 @@ export const formatProgress = (p: {
  * relay also publishes is one duplicate): the relay's own retries and the audit's repairs.
  */
 export const beyondSweeps = (t: ChaosTable): number =>
-  t.eventsDistinct === 0 ? 0 : Math.max(0, t.eventsTotal - t.eventsDistinct - t.faults.republished) / t.eventsDistinct;
+  t.eventsDistinct === 0 ? 0 : Math.max(0, t.eventsTotal - t.eventsDistinct - sweepsOf(t)) / t.eventsDistinct;
+
+const sweepsOf = (t: ChaosTable): number => Math.max(t.faults.republished, t.faults.sweepRepublished);
 
 /** The one table of the run. */
 export const formatTable = (t: ChaosTable): string => {
@@ -112,7 +119,7 @@ export const formatTable = (t: ChaosTable): string => {
     ['unexpected versions', mark(t.unexpectedVersions)],
     [
       'duplicates per event',
-      `${t.duplicatesPerEvent.toFixed(3)}  (${beyondSweeps(t).toFixed(3)} beyond the ${f.republished} the reconciler's sweeps republished)`,
+      `${t.duplicatesPerEvent.toFixed(3)}  (${beyondSweeps(t).toFixed(3)} beyond the ${sweepsOf(t)} the reconciler's sweeps republished)`,
     ],
     ['pending / parked left', `${t.pendingLeft ?? '?'} / ${t.parkedLeft ?? 'n/a'}`],
     ['fault: PutEvents entries failed', `${f.putEventsEntriesFailed}`],
@@ -123,7 +130,8 @@ export const formatTable = (t: ChaosTable): string => {
     ['fault: failing audit runs', `${f.auditFailures} of ${f.auditFailRuns}  (audit queries refused ${f.auditQueriesRefused}; runs with auditError ${f.auditErrors})`],
     [
       'reconciler runs',
-      `${f.reconcilerRuns}  (errors ${f.reconcilerErrors}, longest ${seconds(f.reconcilerLongestRunMs)}, republished ${f.republished}, read models repaired ${f.readModelRepairs})`,
+      `${f.reconcilerRuns} by the driver (errors ${f.reconcilerErrors}, longest ${seconds(f.reconcilerLongestRunMs)}, republished ${f.republished}, ` +
+        `read models repaired ${f.readModelRepairs}); ${f.reconcilerRunsDone} finished in all, sweeps republished ${f.sweepRepublished}`,
     ],
     ['stack restarts', `${f.restarts}`],
     ['faults not available', t.faultsUnavailable.length === 0 ? 'none' : t.faultsUnavailable.join(', ')],

@@ -273,6 +273,8 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
         reconcilerErrors: reconciler.errors,
         reconcilerLongestRunMs: reconciler.longestRunMs,
         republished: reconciler.republished,
+        reconcilerRunsDone: chaos.counts.reconcilerRunsDone,
+        sweepRepublished: chaos.counts.sweepRepublished,
         readModelRepairs: reconciler.readModelRepairs,
         auditErrors: reconciler.auditErrors,
         deliveriesGivenUp: chaos.counts.deliveriesGivenUp,

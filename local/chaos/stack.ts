@@ -17,6 +17,10 @@ export interface StackLogCounts {
   relayInvocationsFailed: number;
   /** The orders the bus refused at least one entry of. */
   refusedAggregates: Set<string>;
+  /** Reconciler runs that finished (the driver's and the template's schedule), from their log line. */
+  reconcilerRunsDone: number;
+  /** Items their sweeps republished. */
+  sweepRepublished: number;
   /** ERROR-level lines by function. */
   functionErrors: Record<string, number>;
 }
@@ -40,6 +44,8 @@ export class ChaosStack {
     projectorFailures: 0,
     auditQueriesRefused: 0,
     refusedAggregates: new Set(),
+    reconcilerRunsDone: 0,
+    sweepRepublished: 0,
     deliveriesGivenUp: 0,
     relayInvocationsFailed: 0,
     functionErrors: {},
@@ -122,9 +128,20 @@ export class ChaosStack {
 
   private onFunctionLog(name: string, line: string): void {
     if (this.options.logFile !== undefined) appendFileSync(this.options.logFile, `${new Date().toISOString()} [${name}] ${line}\n`);
+    if (name === 'reconciler' && line.includes('"message":"Reconcile run done')) this.onReconcilerRun(line);
     if (!line.includes('"level":"ERROR"') && !line.includes('Error')) return;
     this.counts.functionErrors[name] = (this.counts.functionErrors[name] ?? 0) + 1;
     this.remember(`[${name}] ${line.slice(0, 400)}`);
+  }
+
+  private onReconcilerRun(line: string): void {
+    try {
+      const run = JSON.parse(line) as { sweep?: { republished?: number } };
+      this.counts.reconcilerRunsDone += 1;
+      this.counts.sweepRepublished += run.sweep?.republished ?? 0;
+    } catch {
+      // Not one JSON line: not the run's summary.
+    }
   }
 
   private remember(line: string): void {
