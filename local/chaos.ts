@@ -35,9 +35,13 @@ const main = async (): Promise<void> => {
 
   const stop = new AbortController();
   let interrupted = 0;
+  let firstSignalAt = 0;
   const onSignal = (): void => {
+    // One Ctrl-C can arrive twice (the terminal's and a wrapper's relay): the second must be a second press.
+    if (interrupted > 0 && Date.now() - firstSignalAt < 1000) return;
     interrupted += 1;
     if (interrupted > 1) process.exit(130);
+    firstSignalAt = Date.now();
     process.stderr.write('\nchaos: stopping (the stack is closed and its data deleted; Ctrl-C again to quit at once)\n');
     stop.abort();
   };

@@ -71,6 +71,9 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
   const assembly = options.assembly ?? (await synthesizeApp());
   const dataDir = mkdtempSync(path.join(tmpdir(), 'orders-chaos-'));
   const chaos = new ChaosStack({ dataDir, assembly, seed, ...(options.logFile === undefined ? {} : { logFile: options.logFile }) });
+  // Even when the process is made to exit at once (a second Ctrl-C), no data folder is left behind.
+  const removeDataDir = (): void => rmSync(dataDir, { recursive: true, force: true });
+  process.once('exit', removeDataDir);
   try {
     await chaos.start();
     const admin = new ChaosHttp(chaos.url, signal);
@@ -297,7 +300,8 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
     aborter.abort();
     options.signal?.removeEventListener('abort', abort);
     await chaos.close().catch(() => undefined);
-    rmSync(dataDir, { recursive: true, force: true });
+    removeDataDir();
+    process.removeListener('exit', removeDataDir);
   }
 };
 
