@@ -124,6 +124,9 @@ export class OrdersServiceStack extends Stack {
     this.readModel.grantGet(reconciler);
 
     const auth = props.auth ?? 'cognito';
+    if (typeof auth === 'string' && auth !== 'cognito' && auth !== 'none') {
+      throw new Error(`OrdersServiceStack: auth ${JSON.stringify(auth)} is not a mode. Use 'cognito' (the default), { issuer, audience }, or 'none' for an open API.`);
+    }
     let jwtIssuer: string | undefined;
     if (auth === 'cognito') {
       const users = new OrdersUserPool(this, 'Users', { removalPolicy });

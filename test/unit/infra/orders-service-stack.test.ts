@@ -210,6 +210,10 @@ describe('OrdersServiceStack authentication', () => {
     expect(() => synth({ auth: { issuer: 'login.example.com', audience: ['a'] } })).toThrow(/is not an HTTPS URL/);
   });
 
+  it('refuses an auth mode it does not know at synth', () => {
+    expect(() => synth({ auth: 'None' as never })).toThrow(/auth "None" is not a mode/);
+  });
+
   it('refuses an empty audience at synth', () => {
     expect(() => synth({ auth: { issuer: 'https://login.example.com', audience: [] } })).toThrow(/at least one non-empty audience/);
     expect(() => synth({ auth: { issuer: 'https://login.example.com', audience: ['a', ''] } })).toThrow(/at least one non-empty audience/);
