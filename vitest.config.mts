@@ -18,7 +18,7 @@ export default defineConfig({
   test: {
     projects: [
       {
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env, testTimeout: 60_000 },
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env, testTimeout: 60_000, hookTimeout: 60_000 },
       },
       {
         test: {
