@@ -11,8 +11,8 @@ import type { OrderListPosition } from './order-queries';
  * anyway, and nothing malformed reaches DynamoDB.
  */
 
-/** Well above the longest cursor this service issues (a 255-character customer id, escaped). */
-export const MAX_CURSOR_LENGTH = 2048;
+/** Above the longest cursor this service issues (2,174 characters: a 255-character customer id, every character JSON-escaped). */
+export const MAX_CURSOR_LENGTH = 4096;
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const ISO_UTC_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
