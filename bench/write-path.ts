@@ -45,7 +45,7 @@ export const benchWritePath = async (endpoint: string, rounds: number, warmup: n
     ['outbox write (order + event)', async () => repository.commit(newOrder())],
     [
       'outbox write + idempotency key',
-      async (i) => repository.commit(newOrder(), { key: `bench-${Date.now()}-${i}`, fingerprint: 'f', created: true }),
+      async (i) => repository.commit(newOrder(), { owner: 'bench', key: `bench-${Date.now()}-${i}`, fingerprint: 'f', created: true }),
     ],
   ];
   const samples = variants.map((): number[] => []);

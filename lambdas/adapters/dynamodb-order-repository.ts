@@ -15,7 +15,7 @@ import {
   StaleVersionError,
   WriteConflictError,
 } from '../use-cases/errors';
-import type { IdempotencyRequest, OrderRepository, StoredOutcome } from '../use-cases/ports';
+import type { IdempotencyBinding, IdempotencyKey, OrderRepository, StoredOutcome } from '../use-cases/ports';
 import { newPendingOutboxItem } from '../outbox/item';
 import { changeBucketFor } from './order-changes';
 
@@ -32,6 +32,7 @@ export interface DynamoOrderRepositoryOptions {
 
 /** The idempotency record: the request's fingerprint and the outcome to replay. */
 interface IdempotencyRecord {
+  /** `idempotencyRecordKey` of the caller and their key. */
   readonly idempotencyKey: string;
   readonly fingerprint: string;
   readonly created: boolean;
@@ -40,6 +41,13 @@ interface IdempotencyRecord {
   readonly createdAt: string;
   readonly expiresAt: number;
 }
+
+/**
+ * The stored key of a caller's idempotency key: the caller's `sub`, length-prefixed, then the
+ * key (`3:c-1:k-1`). The length makes the encoding unambiguous whatever either part contains
+ * (`sub` may hold `:`), so two callers never share a record, however they choose their keys.
+ */
+export const idempotencyRecordKey = ({ owner, key }: IdempotencyKey): string => `${owner.length}:${owner}:${key}`;
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -79,11 +87,11 @@ export class DynamoOrderRepository implements OrderRepository {
     return this.reader.get(orderId);
   }
 
-  public async findOutcome(idempotencyKey: string): Promise<StoredOutcome | undefined> {
+  public async findOutcome(idempotencyKey: IdempotencyKey): Promise<StoredOutcome | undefined> {
     const { Item } = await this.client.send(
       new GetCommand({
         TableName: this.options.idempotencyTableName,
-        Key: { idempotencyKey },
+        Key: { idempotencyKey: idempotencyRecordKey(idempotencyKey) },
         ConsistentRead: true,
       }),
     );
@@ -94,10 +102,7 @@ export class DynamoOrderRepository implements OrderRepository {
     return toOutcome(Item);
   }
 
-  public async commit(
-    change: OrderChange,
-    idempotency?: IdempotencyRequest & { readonly created: boolean },
-  ): Promise<void> {
+  public async commit(change: OrderChange, idempotency?: IdempotencyBinding): Promise<void> {
     const now = this.now();
     const { order, expectedVersion, event } = change;
     const items: TransactItem[] = [
@@ -125,7 +130,7 @@ export class DynamoOrderRepository implements OrderRepository {
     ];
     if (idempotency !== undefined) {
       const record: IdempotencyRecord = {
-        idempotencyKey: idempotency.key,
+        idempotencyKey: idempotencyRecordKey(idempotency),
         fingerprint: idempotency.fingerprint,
         created: idempotency.created,
         order: JSON.stringify(order),

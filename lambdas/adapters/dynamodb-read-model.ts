@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Order } from '../domain/order';
+import type { OrderListPage, OrderListPosition, OrderListReader } from '../use-cases/order-queries';
 import { orderFromItem } from './dynamodb-order-repository';
 
 export const READ_MODEL_BY_CUSTOMER_INDEX = { indexName: 'byCustomer', partitionKey: 'customerId', sortKey: 'createdAt' } as const;
@@ -12,24 +13,12 @@ export type ProjectionOutcome =
   | { readonly kind: 'duplicate' }
   | { readonly kind: 'stale'; readonly currentVersion: number };
 
-export interface OrderPage {
-  readonly items: Order[];
-  readonly nextCursor?: string;
-}
-
-export class InvalidCursorError extends Error {
-  public constructor() {
-    super('The cursor is not one this service issued for this query.');
-    this.name = 'InvalidCursorError';
-  }
-}
-
 /**
  * The read model: one item per order, its state at `lastProcessedVersion`. Writes are
  * conditional on the version moving forward, so duplicates and stale events change nothing and
  * a newer event (which carries the whole state) can land before the ones in between.
  */
-export class DynamoReadModel {
+export class DynamoReadModel implements OrderListReader {
   public constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -63,9 +52,11 @@ export class DynamoReadModel {
     return Item === undefined ? undefined : orderFromItem(Item);
   }
 
-  /** A customer's orders, newest first, a page at a time. */
-  public async listByCustomer(customerId: string, limit: number, cursor?: string): Promise<OrderPage> {
-    const start = cursor === undefined ? undefined : decodeCursor(cursor, customerId);
+  /**
+   * A customer's orders, newest first, a page at a time. A position is the index key itself
+   * (the table's key and the index's), which is what DynamoDB takes to resume a query.
+   */
+  public async listByCustomer(customerId: string, limit: number, after?: OrderListPosition): Promise<OrderListPage> {
     const page = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -74,30 +65,19 @@ export class DynamoReadModel {
         ExpressionAttributeValues: { ':customerId': customerId },
         ScanIndexForward: false,
         Limit: limit,
-        ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+        ...(after === undefined ? {} : { ExclusiveStartKey: { id: after.id, customerId: after.customerId, createdAt: after.createdAt } }),
       }),
     );
     const items = (page.Items ?? []).map(orderFromItem);
     const last = page.LastEvaluatedKey;
-    return { items, ...(last === undefined ? {} : { nextCursor: encodeCursor(last) }) };
+    return { items, ...(last === undefined ? {} : { next: positionOf(last) }) };
   }
 }
 
-const encodeCursor = (key: Record<string, unknown>): string => Buffer.from(JSON.stringify(key)).toString('base64url');
-
-const decodeCursor = (cursor: string, customerId: string): Record<string, string> => {
-  try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
-    const fields = ['id', 'customerId', 'createdAt'];
-    if (
-      Object.keys(key).sort().join() !== fields.sort().join() ||
-      fields.some((field) => typeof key[field] !== 'string') ||
-      key.customerId !== customerId
-    ) {
-      throw new InvalidCursorError();
-    }
-    return key as Record<string, string>;
-  } catch {
-    throw new InvalidCursorError();
+const positionOf = (key: Record<string, unknown>): OrderListPosition => {
+  const { id, customerId, createdAt } = key;
+  if (typeof id !== 'string' || typeof customerId !== 'string' || typeof createdAt !== 'string') {
+    throw new Error('The read model returned a LastEvaluatedKey without the byCustomer index key.');
   }
+  return { customerId, createdAt, id };
 };

@@ -1,6 +1,6 @@
 /**
  * Named domain errors. Each keeps the context a caller needs to answer the client, and the
- * error mapper in `lambdas/handlers/http.ts` is the only place that turns them into HTTP.
+ * error mapper in `lambdas/http/http.ts` is the only place that turns them into HTTP.
  */
 export abstract class DomainError extends Error {
   public abstract readonly code: string;
@@ -20,6 +20,19 @@ export class ValidationError extends DomainError {
   public readonly code = 'VALIDATION_FAILED';
 
   public constructor(public readonly issues: readonly ValidationIssue[], message = 'The request is not valid.') {
+    super(message);
+  }
+}
+
+/**
+ * A signed-in caller may not do this at all (a customer confirming, or placing for someone
+ * else). Never used for another customer's order: that one answers `OrderNotFoundError`, so a
+ * refusal does not reveal that it exists.
+ */
+export class ForbiddenError extends DomainError {
+  public readonly code = 'FORBIDDEN';
+
+  public constructor(message: string) {
     super(message);
   }
 }

@@ -5,6 +5,9 @@ import { type OrderEvent, newOrderEvent } from './events';
 export const ORDER_STATUSES = ['PLACED', 'CONFIRMED', 'SHIPPED', 'CANCELLED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
+/** Order ids are the UUIDs `placeOrder` draws (lower-case hex), and nothing else names an order. */
+export const ORDER_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export interface OrderItem {
   readonly sku: string;
   readonly quantity: number;

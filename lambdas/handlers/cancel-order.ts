@@ -1,5 +1,5 @@
 import { createCancelOrderHandler } from '../http/cancel-order';
-import { logger, orderCommandsFromEnv } from './runtime';
+import { callersFromEnv, logger, orderCommandsFromEnv } from './runtime';
 
 /** Lambda entry point for `POST /orders/{id}/cancel`: configuration and clients are built once, at cold start. */
-export const handler = createCancelOrderHandler(orderCommandsFromEnv(), logger);
+export const handler = createCancelOrderHandler(orderCommandsFromEnv(), logger, callersFromEnv());

@@ -1,5 +1,5 @@
 import { createPlaceOrderHandler } from '../http/place-order';
-import { logger, orderCommandsFromEnv } from './runtime';
+import { callersFromEnv, logger, orderCommandsFromEnv } from './runtime';
 
 /** Lambda entry point for `POST /orders`: configuration and clients are built once, at cold start. */
-export const handler = createPlaceOrderHandler(orderCommandsFromEnv(), logger);
+export const handler = createPlaceOrderHandler(orderCommandsFromEnv(), logger, callersFromEnv());

@@ -4,8 +4,9 @@ import { DynamoOrderReader, DynamoOrderRepository } from '../adapters/dynamodb-o
 import { createDocumentClient } from '../adapters/dynamodb-client';
 import { DynamoReadModel } from '../adapters/dynamodb-read-model';
 import { loadConfig, positiveInt, tableName } from '../config';
+import { AUTH_MODES, type CallerReader, callerReader } from '../http/caller';
 import { OrderCommands } from '../use-cases/order-commands';
-import { OrderQueries } from '../use-cases/order-queries';
+import { OrderListing, OrderQueries } from '../use-cases/order-queries';
 
 /**
  * Cold-start wiring, shared by the handlers. Each builder reads only the variables its function
@@ -45,7 +46,19 @@ export const orderQueriesFromEnv = (): OrderQueries => {
   );
 };
 
-export const readModelFromEnv = (): DynamoReadModel => {
+export const orderListingFromEnv = (): OrderListing => {
   const config = loadConfig({ READ_MODEL_TABLE_NAME: tableName });
-  return new DynamoReadModel(createDocumentClient(), config.READ_MODEL_TABLE_NAME);
+  return new OrderListing(new DynamoReadModel(createDocumentClient(), config.READ_MODEL_TABLE_NAME));
+};
+
+/**
+ * Who is calling, as `AUTH_MODE` says: `jwt` (the default), the JWT authorizer's claims;
+ * `none` (set by the stack only when the deployer asked for no authorizer), everyone is staff.
+ */
+export const callersFromEnv = (): CallerReader => {
+  const config = loadConfig({ AUTH_MODE: z.enum(AUTH_MODES).default('jwt') });
+  if (config.AUTH_MODE === 'none') {
+    logger.warn('AUTH_MODE is none: every request is treated as staff, as the stack was deployed without an authorizer');
+  }
+  return callerReader(config.AUTH_MODE);
 };

@@ -1,5 +1,5 @@
 import { createShipOrderHandler } from '../http/ship-order';
-import { logger, orderCommandsFromEnv } from './runtime';
+import { callersFromEnv, logger, orderCommandsFromEnv } from './runtime';
 
 /** Lambda entry point for `POST /orders/{id}/ship`: configuration and clients are built once, at cold start. */
-export const handler = createShipOrderHandler(orderCommandsFromEnv(), logger);
+export const handler = createShipOrderHandler(orderCommandsFromEnv(), logger, callersFromEnv());

@@ -1,9 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { OrderCommands } from '../use-cases/order-commands';
+import type { CallerReader } from './caller';
 import type { HttpHandler } from './http';
 import { createOrderCommandHandler } from './order-command';
 import { confirmOrderBody } from './schemas';
 
-/** `POST /orders/{id}/confirm` */
-export const createConfirmOrderHandler = (commands: OrderCommands, log: Logger): HttpHandler =>
-  createOrderCommandHandler(commands, log, confirmOrderBody, () => ({ type: 'confirm' }));
+/** `POST /orders/{id}/confirm`: staff only (`403` for a customer). */
+export const createConfirmOrderHandler = (commands: OrderCommands, log: Logger, callers: CallerReader): HttpHandler =>
+  createOrderCommandHandler(commands, log, callers, confirmOrderBody, () => ({ type: 'confirm' }));

@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { DomainError, ValidationError } from '../domain/errors';
-import type { Order } from '../domain/order';
+import { ORDER_ID_PATTERN, type Order } from '../domain/order';
+import { InvalidCursorError } from '../use-cases/errors';
 import type { IdempotencyRequest } from '../use-cases/ports';
+import { UnauthenticatedError } from './caller';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -27,6 +29,7 @@ export class HttpRequestError extends Error {
 
 const DOMAIN_STATUS: Readonly<Record<string, number>> = {
   VALIDATION_FAILED: 400,
+  FORBIDDEN: 403,
   ORDER_NOT_FOUND: 404,
   INVALID_TRANSITION: 409,
   CONCURRENT_UPDATE: 409,
@@ -120,11 +123,10 @@ export const readMinVersion = (event: APIGatewayProxyEventV2): number | undefine
 };
 
 /** Order ids are server-made UUIDs; anything else cannot name an order, so it is not looked up. */
-const ORDER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export const readOrderId = (event: APIGatewayProxyEventV2): string | undefined => {
   const id = event.pathParameters?.id;
-  return id !== undefined && ORDER_ID.test(id) ? id : undefined;
+  return id !== undefined && ORDER_ID_PATTERN.test(id) ? id : undefined;
 };
 
 export const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse => ({
@@ -143,12 +145,24 @@ export const errorResponse = (statusCode: number, code: string, message: string,
   json(statusCode, { error: { code, message, ...(details === undefined ? {} : { details }) } });
 
 /**
- * The one error mapper: domain errors and HTTP refusals become their 4xx; anything else is logged
+ * The one error mapper: domain errors and HTTP refusals become their 4xx (a request with no
+ * caller, the gateway's own 401 body); anything else is logged
  * with its stack and answered with an opaque 500 that names nothing internal.
  */
 export const toErrorResponse = (error: unknown, logger: Logger): HttpResponse => {
+  if (error instanceof UnauthenticatedError) {
+    // Behind the authorizer this cannot happen: a route without one is misconfigured.
+    logger.error('Request without a usable caller: is the route behind the JWT authorizer?', { reason: error.message });
+    return json(401, { message: 'Unauthorized' });
+  }
   if (error instanceof HttpRequestError) {
     return errorResponse(error.statusCode, error.code, error.message);
+  }
+  if (error instanceof InvalidCursorError) {
+    logger.info('Request refused', { code: 'VALIDATION_FAILED', reason: 'cursor' });
+    return errorResponse(400, 'VALIDATION_FAILED', 'The cursor is not valid for this listing.', [
+      { path: 'query.cursor', message: error.reason },
+    ]);
   }
   if (error instanceof DomainError) {
     const status = DOMAIN_STATUS[error.code];

@@ -1,8 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { z } from 'zod';
+import { assertMayRun } from '../domain/caller';
 import { OrderNotFoundError } from '../domain/errors';
 import type { OrderCommand } from '../domain/order';
 import type { OrderCommands } from '../use-cases/order-commands';
+import type { CallerReader } from './caller';
 import {
   type HttpHandler,
   httpHandler,
@@ -15,25 +17,29 @@ import {
 import { parseWith } from './schemas';
 
 /**
- * The shape shared by `POST /orders/{id}/confirm|ship|cancel`: an optional JSON body checked by
- * `schema`, `If-Match`, `Idempotency-Key`, one use-case call.
+ * The shape shared by `POST /orders/{id}/confirm|ship|cancel`: the caller, an optional JSON body
+ * checked by `schema`, `If-Match`, `Idempotency-Key`, one use-case call.
  */
 export const createOrderCommandHandler = <TSchema extends z.ZodType>(
   commands: OrderCommands,
   log: Logger,
+  callers: CallerReader,
   schema: TSchema,
   toCommand: (body: z.infer<TSchema>) => OrderCommand,
 ): HttpHandler =>
   httpHandler(log, async (event) => {
+    const caller = callers(event);
     const body = readJsonBody(event) ?? {};
     const command = toCommand(parseWith(schema, body));
     const expectedVersion = readIfMatch(event);
     const idempotency = readIdempotency(event, body);
+    // Staff work is refused before the id is looked at: a customer's confirm is 403 for any id.
+    assertMayRun(caller, command.type);
     const orderId = readOrderId(event);
     if (orderId === undefined) {
       throw new OrderNotFoundError(event.pathParameters?.id ?? '');
     }
-    const outcome = await commands.apply(orderId, command, {
+    const outcome = await commands.apply(caller, orderId, command, {
       ...(expectedVersion === undefined ? {} : { expectedVersion }),
       ...(idempotency === undefined ? {} : { idempotency }),
     });
@@ -41,6 +47,7 @@ export const createOrderCommandHandler = <TSchema extends z.ZodType>(
       orderId,
       command: command.type,
       version: outcome.order.version,
+      staff: caller.staff,
     });
     return orderResponse(200, outcome.order, outcome.replayed ? { 'idempotent-replayed': 'true' } : {});
   });

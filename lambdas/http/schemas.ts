@@ -3,9 +3,11 @@ import { ValidationError, type ValidationIssue } from '../domain/errors';
 
 /** The field rules of CONTRACT.md. Strict objects: an unknown field is a validation problem. */
 const sku = z.string().min(1).max(64);
+export const customerId = z.string().min(1).max(64);
 
+/** `customerId` may be left out by a customer (it is then their own); staff must name one. */
 export const placeOrderBody = z.strictObject({
-  customerId: z.string().min(1).max(64),
+  customerId: customerId.optional(),
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be 3 upper-case letters (ISO 4217)'),
   items: z
     .array(

@@ -1,12 +1,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { OrderCommands } from '../use-cases/order-commands';
+import type { CallerReader } from './caller';
 import type { HttpHandler } from './http';
 import { createOrderCommandHandler } from './order-command';
 import { shipOrderBody } from './schemas';
 
-/** `POST /orders/{id}/ship` */
-export const createShipOrderHandler = (commands: OrderCommands, log: Logger): HttpHandler =>
-  createOrderCommandHandler(commands, log, shipOrderBody, (body) => ({
+/** `POST /orders/{id}/ship`: staff only (`403` for a customer). */
+export const createShipOrderHandler = (commands: OrderCommands, log: Logger, callers: CallerReader): HttpHandler =>
+  createOrderCommandHandler(commands, log, callers, shipOrderBody, (body) => ({
     type: 'ship',
     ...(body.trackingNumber === undefined ? {} : { trackingNumber: body.trackingNumber }),
   }));

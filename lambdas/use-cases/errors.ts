@@ -39,3 +39,14 @@ export class OutboxCollisionError extends Error {
     this.name = 'OutboxCollisionError';
   }
 }
+
+/**
+ * A `GET /orders` cursor that is not one this listing issued (malformed, tampered with, or of
+ * another customer's listing). The HTTP layer answers it `400 VALIDATION_FAILED` naming `cursor`.
+ */
+export class InvalidCursorError extends Error {
+  public constructor(public readonly reason: string) {
+    super(`The cursor is not valid for this listing: ${reason}.`);
+    this.name = 'InvalidCursorError';
+  }
+}

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type Caller, assertMayActFor, assertMayRun, visibleTo } from '../domain/caller';
 import {
   ConcurrentUpdateError,
   IdempotencyKeyReusedError,
@@ -17,7 +18,7 @@ import {
   systemClock,
 } from '../domain/order';
 import { IdempotencyKeyTakenError, StaleVersionError, WriteConflictError } from './errors';
-import type { IdempotencyRequest, OrderRepository, StoredOutcome } from './ports';
+import type { IdempotencyKey, IdempotencyRequest, OrderRepository, StoredOutcome } from './ports';
 
 export interface CommandOutcome {
   readonly order: Order;
@@ -73,14 +74,27 @@ export class OrderCommands {
     this.random = options.random ?? Math.random;
   }
 
-  public async place(command: PlaceOrderCommand, context: CommandContext = {}): Promise<CommandOutcome> {
+  /** Places an order for `command.customerId`: a customer only for themselves (else `FORBIDDEN`). */
+  public async place(caller: Caller, command: PlaceOrderCommand, context: CommandContext = {}): Promise<CommandOutcome> {
+    assertMayActFor(caller, command.customerId, 'place orders');
     // A new id is drawn on every attempt: should one ever collide, the retry simply uses another.
-    return this.execute(undefined, context, true, async () => placeOrder(command, this.clock));
+    return this.execute(caller, undefined, context, true, async () => placeOrder(command, this.clock));
   }
 
-  public async apply(orderId: string, command: OrderCommand, context: CommandContext = {}): Promise<CommandOutcome> {
-    return this.execute(orderId, context, false, async () => {
-      const current = await this.repository.get(orderId);
+  /**
+   * Runs a command on an order. A customer may run only the customer commands (else
+   * `FORBIDDEN`, before the order is read) and only on their own orders: another customer's
+   * order is `ORDER_NOT_FOUND`, decided and answered exactly as a missing one.
+   */
+  public async apply(
+    caller: Caller,
+    orderId: string,
+    command: OrderCommand,
+    context: CommandContext = {},
+  ): Promise<CommandOutcome> {
+    assertMayRun(caller, command.type);
+    return this.execute(caller, orderId, context, false, async () => {
+      const current = visibleTo(caller, await this.repository.get(orderId));
       if (current === undefined) {
         throw new OrderNotFoundError(orderId);
       }
@@ -89,14 +103,6 @@ export class OrderCommands {
       }
       return applyCommand(current, command, this.clock);
     });
-  }
-
-  public async get(orderId: string): Promise<Order> {
-    const order = await this.repository.get(orderId);
-    if (order === undefined) {
-      throw new OrderNotFoundError(orderId);
-    }
-    return order;
   }
 
   /**
@@ -109,6 +115,7 @@ export class OrderCommands {
    * itself, never does.
    */
   private async execute(
+    caller: Caller,
     orderId: string | undefined,
     context: CommandContext,
     created: boolean,
@@ -116,12 +123,12 @@ export class OrderCommands {
   ): Promise<CommandOutcome> {
     const { idempotency } = context;
     try {
-      return await this.decideAndCommit(orderId, context, created, decide);
+      return await this.decideAndCommit(caller, orderId, context, created, decide);
     } catch (error: unknown) {
       if (idempotency === undefined || !mayBeLostToTheOriginal(error)) {
         throw error;
       }
-      const prior = await this.repository.findOutcome(idempotency.key);
+      const prior = await this.repository.findOutcome(ownedBy(caller, idempotency));
       if (prior === undefined) {
         throw error;
       }
@@ -130,6 +137,7 @@ export class OrderCommands {
   }
 
   private async decideAndCommit(
+    caller: Caller,
     orderId: string | undefined,
     context: CommandContext,
     created: boolean,
@@ -143,7 +151,10 @@ export class OrderCommands {
       // commit it was meant to guard.
       const change = await decide();
       try {
-        await this.repository.commit(change, idempotency === undefined ? undefined : { ...idempotency, created });
+        await this.repository.commit(
+          change,
+          idempotency === undefined ? undefined : { ...ownedBy(caller, idempotency), fingerprint: idempotency.fingerprint, created },
+        );
         return { order: change.order, created, replayed: false };
       } catch (error: unknown) {
         if (error instanceof IdempotencyKeyTakenError && idempotency !== undefined) {
@@ -183,6 +194,9 @@ const mayBeLostToTheOriginal = (error: unknown): boolean =>
   error instanceof VersionMismatchError ||
   error instanceof OrderNotFoundError ||
   error instanceof ConcurrentUpdateError;
+
+/** Keys belong to their caller: the same key from two callers is two keys. */
+const ownedBy = (caller: Caller, request: IdempotencyRequest): IdempotencyKey => ({ owner: caller.sub, key: request.key });
 
 const replay = (prior: StoredOutcome, request: IdempotencyRequest): CommandOutcome => {
   if (prior.fingerprint !== request.fingerprint) {

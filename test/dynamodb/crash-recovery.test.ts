@@ -3,6 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoOrderRepository } from '../../lambdas/adapters/dynamodb-order-repository';
 import type { Order } from '../../lambdas/domain/order';
+import { readJwtCaller } from '../../lambdas/http/caller';
 import { createConfirmOrderHandler } from '../../lambdas/http/confirm-order';
 import { createPlaceOrderHandler } from '../../lambdas/http/place-order';
 import { OrderCommands } from '../../lambdas/use-cases/order-commands';
@@ -40,7 +41,12 @@ const event = (method: string, path: string, body: unknown, headers: Record<stri
     rawQueryString: '',
     headers: { 'content-type': 'application/json', ...headers },
     pathParameters: path.split('/')[2] === undefined ? undefined : { id: path.split('/')[2] },
-    requestContext: { http: { method, path }, requestId: 'r-1', routeKey: `${method} ${path}` },
+    requestContext: {
+      http: { method, path },
+      requestId: 'r-1',
+      routeKey: `${method} ${path}`,
+      authorizer: { jwt: { claims: { sub: 'staff-crash', 'cognito:groups': '[staff]' }, scopes: null } },
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
     isBase64Encoded: false,
   }) as unknown as APIGatewayProxyEventV2;
@@ -59,8 +65,8 @@ afterAll(() => {
 
 describe('a crash between commit and response', () => {
   it('leaves a retried placement with its key exactly one order and one event', async () => {
-    const crashing = createPlaceOrderHandler(new OrderCommands(dyingAfterCommit(repository)), logger);
-    const healthy = createPlaceOrderHandler(new OrderCommands(repository), logger);
+    const crashing = createPlaceOrderHandler(new OrderCommands(dyingAfterCommit(repository)), logger, readJwtCaller);
+    const healthy = createPlaceOrderHandler(new OrderCommands(repository), logger, readJwtCaller);
     const request = event('POST', '/orders', orderBody, { 'idempotency-key': 'crash-place' });
 
     const failed = await crashing(request, context);
@@ -81,13 +87,13 @@ describe('a crash between commit and response', () => {
 
   it('leaves a retried command with its key exactly one state change and one event', async () => {
     const placed = JSON.parse(
-      (await createPlaceOrderHandler(new OrderCommands(repository), logger)(event('POST', '/orders', orderBody, {}), context)).body,
+      (await createPlaceOrderHandler(new OrderCommands(repository), logger, readJwtCaller)(event('POST', '/orders', orderBody, {}), context)).body,
     ) as Order;
     const path = `/orders/${placed.id}/confirm`;
     const request = event('POST', path, undefined, { 'idempotency-key': 'crash-confirm' });
 
-    const failed = await createConfirmOrderHandler(new OrderCommands(dyingAfterCommit(repository)), logger)(request, context);
-    const retried = await createConfirmOrderHandler(new OrderCommands(repository), logger)(request, context);
+    const failed = await createConfirmOrderHandler(new OrderCommands(dyingAfterCommit(repository)), logger, readJwtCaller)(request, context);
+    const retried = await createConfirmOrderHandler(new OrderCommands(repository), logger, readJwtCaller)(request, context);
 
     expect(failed.statusCode).toBe(500);
     expect(retried.statusCode).toBe(200);

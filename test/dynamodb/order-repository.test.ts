@@ -1,6 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DynamoOrderRepository } from '../../lambdas/adapters/dynamodb-order-repository';
+import { type DynamoOrderRepository, idempotencyRecordKey } from '../../lambdas/adapters/dynamodb-order-repository';
 import { OrderNotFoundError } from '../../lambdas/domain/errors';
 import { type OrderChange, applyCommand, placeOrder } from '../../lambdas/domain/order';
 import { IdempotencyKeyTakenError, StaleVersionError } from '../../lambdas/use-cases/errors';
@@ -36,7 +36,7 @@ describe('DynamoOrderRepository.commit', () => {
   it('writes the order, its pending outbox event and the idempotency record together', async () => {
     const change = newOrder();
 
-    await repository.commit(change, { key: 'k-commit', fingerprint: 'f', created: true });
+    await repository.commit(change, { owner: 'c-1', key: 'k-commit', fingerprint: 'f', created: true });
 
     expect(await repository.get(change.order.id)).toEqual(change.order);
     const [event] = await outboxOf(doc, tables.outbox, change.order.id);
@@ -47,7 +47,7 @@ describe('DynamoOrderRepository.commit', () => {
       occurredAt: change.order.createdAt,
     });
     expect(['0', '1', '2', '3']).toContain(event?.pendingShard);
-    expect(await repository.findOutcome('k-commit')).toEqual({ fingerprint: 'f', created: true, order: change.order });
+    expect(await repository.findOutcome({ owner: 'c-1', key: 'k-commit' })).toEqual({ fingerprint: 'f', created: true, order: change.order });
   });
 
   it('reports a stale expected version with the current one, and writes nothing', async () => {
@@ -58,7 +58,7 @@ describe('DynamoOrderRepository.commit', () => {
     const before = await countAll(doc, tables);
 
     const stale = applyCommand(placed.order, { type: 'cancel' });
-    const error = await repository.commit(stale, { key: 'k-stale', fingerprint: 'f', created: false }).catch((e: unknown) => e);
+    const error = await repository.commit(stale, { owner: 'c-1', key: 'k-stale', fingerprint: 'f', created: false }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(StaleVersionError);
     expect(error).toMatchObject({ expectedVersion: 1, currentVersion: 2 });
@@ -78,11 +78,11 @@ describe('DynamoOrderRepository.commit', () => {
 
   it('reports a taken idempotency key with its stored outcome, and writes nothing', async () => {
     const first = newOrder();
-    await repository.commit(first, { key: 'k-taken', fingerprint: 'f1', created: true });
+    await repository.commit(first, { owner: 'c-1', key: 'k-taken', fingerprint: 'f1', created: true });
     const before = await countAll(doc, tables);
 
     const second = newOrder();
-    const error = await repository.commit(second, { key: 'k-taken', fingerprint: 'f2', created: true }).catch((e: unknown) => e);
+    const error = await repository.commit(second, { owner: 'c-1', key: 'k-taken', fingerprint: 'f2', created: true }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(IdempotencyKeyTakenError);
     expect((error as IdempotencyKeyTakenError).outcome).toEqual({ fingerprint: 'f1', created: true, order: first.order });
@@ -92,7 +92,7 @@ describe('DynamoOrderRepository.commit', () => {
 
   it('ignores an idempotency record past its expiry and lets the key be used again', async () => {
     const expired = {
-      idempotencyKey: 'k-expired',
+      idempotencyKey: idempotencyRecordKey({ owner: 'c-1', key: 'k-expired' }),
       fingerprint: 'old',
       created: true,
       order: JSON.stringify(newOrder().order),
@@ -101,11 +101,11 @@ describe('DynamoOrderRepository.commit', () => {
     };
     await doc.send(new PutCommand({ TableName: tables.idempotency, Item: expired }));
 
-    expect(await repository.findOutcome('k-expired')).toBeUndefined();
+    expect(await repository.findOutcome({ owner: 'c-1', key: 'k-expired' })).toBeUndefined();
     const change = newOrder();
-    await repository.commit(change, { key: 'k-expired', fingerprint: 'new', created: true });
+    await repository.commit(change, { owner: 'c-1', key: 'k-expired', fingerprint: 'new', created: true });
 
-    expect(await repository.findOutcome('k-expired')).toMatchObject({ fingerprint: 'new' });
+    expect(await repository.findOutcome({ owner: 'c-1', key: 'k-expired' })).toMatchObject({ fingerprint: 'new' });
   });
 
   it('never overwrites an event already in the outbox', async () => {

@@ -3,6 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoOrderReader } from '../../lambdas/adapters/dynamodb-order-repository';
 import { DynamoReadModel } from '../../lambdas/adapters/dynamodb-read-model';
+import type { Caller } from '../../lambdas/domain/caller';
 import { VersionAheadError } from '../../lambdas/domain/errors';
 import { type OrderChange, applyCommand, placeOrder } from '../../lambdas/domain/order';
 import { OutboxReader } from '../../lambdas/outbox/reader';
@@ -12,6 +13,7 @@ import { OrderQueries } from '../../lambdas/use-cases/order-queries';
 import { type TestTables, createTestTables, documentClient, testDynamoClient, testRepository } from '../support/dynamodb';
 import { captureMetrics } from '../support/metrics';
 
+const staff: Caller = { sub: 'staff-1', staff: true };
 const client = testDynamoClient();
 const doc = documentClient(client);
 let tables: TestTables;
@@ -114,7 +116,7 @@ describe('OrderQueries on DynamoDB Local', () => {
     await testRepository(doc, tables).commit(v1);
     await projector.project(delivered(v1));
 
-    expect(await queries(200).get(v1.order.id, 1)).toEqual({ order: v1.order, source: 'read-model' });
+    expect(await queries(200).get(staff, v1.order.id, 1)).toEqual({ order: v1.order, source: 'read-model' });
   });
 
   it('waits for a read model that is behind, then answers from the write model', async () => {
@@ -125,7 +127,7 @@ describe('OrderQueries on DynamoDB Local', () => {
     await projector.project(delivered(v1));
     const started = Date.now();
 
-    const view = await queries(150).get(v1.order.id, 2);
+    const view = await queries(150).get(staff, v1.order.id, 2);
 
     expect(view).toEqual({ order: v2.order, source: 'write-model' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
@@ -135,14 +137,14 @@ describe('OrderQueries on DynamoDB Local', () => {
     const [v1] = history() as [OrderChange];
     await testRepository(doc, tables).commit(v1);
 
-    expect(await queries(0).get(v1.order.id)).toEqual({ order: v1.order, source: 'write-model' });
+    expect(await queries(0).get(staff, v1.order.id)).toEqual({ order: v1.order, source: 'write-model' });
   });
 
   it('refuses a minimum version above the order\'s version', async () => {
     const [v1] = history() as [OrderChange];
     await testRepository(doc, tables).commit(v1);
 
-    await expect(queries(30).get(v1.order.id, 5)).rejects.toBeInstanceOf(VersionAheadError);
+    await expect(queries(30).get(staff, v1.order.id, 5)).rejects.toBeInstanceOf(VersionAheadError);
   });
 });
 

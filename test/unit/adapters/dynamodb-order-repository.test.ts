@@ -49,7 +49,7 @@ describe('DynamoOrderRepository error translation', () => {
   it('asks for a retry when a taken key comes back without its record', async () => {
     const { repository } = repositoryFailingWith(cancelledWith('None', 'None', 'ConditionalCheckFailed'));
 
-    await expect(repository.commit(change, { key: 'k', fingerprint: 'f', created: false })).rejects.toBeInstanceOf(
+    await expect(repository.commit(change, { owner: 'c', key: 'k', fingerprint: 'f', created: false })).rejects.toBeInstanceOf(
       WriteConflictError,
     );
   });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { Caller } from '../../../lambdas/domain/caller';
 import {
   ConcurrentUpdateError,
+  ForbiddenError,
   IdempotencyKeyReusedError,
   InvalidTransitionError,
   OrderNotFoundError,
@@ -10,12 +12,19 @@ import type { OrderEvent } from '../../../lambdas/domain/events';
 import { type Order, type OrderChange, applyCommand, placeOrder } from '../../../lambdas/domain/order';
 import { IdempotencyKeyTakenError, StaleVersionError, WriteConflictError } from '../../../lambdas/use-cases/errors';
 import { type CommandContext, OrderCommands } from '../../../lambdas/use-cases/order-commands';
-import type { IdempotencyRequest, OrderRepository, StoredOutcome } from '../../../lambdas/use-cases/ports';
+import type {
+  IdempotencyBinding,
+  IdempotencyKey,
+  IdempotencyRequest,
+  OrderRepository,
+  StoredOutcome,
+} from '../../../lambdas/use-cases/ports';
 
 /**
  * The retry and replay policy, with a repository that reports conditions on demand: persistent
  * transaction conflicts cannot be produced at will on DynamoDB Local.
  */
+const staff: Caller = { sub: 'staff-1', staff: true };
 const order: Order = placeOrder({ customerId: 'c', currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 1 }] }).order;
 
 const repositoryThat = (commit: (change: OrderChange) => Promise<void>, outcome?: StoredOutcome) => {
@@ -46,7 +55,7 @@ describe('OrderCommands', () => {
     });
     const commands = new OrderCommands(repository, { maxAttempts: 4, ...noDelay });
 
-    const error = await commands.apply(order.id, { type: 'confirm' }).catch((e: unknown) => e);
+    const error = await commands.apply(staff, order.id, { type: 'confirm' }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ConcurrentUpdateError);
     expect(error).toMatchObject({ code: 'CONCURRENT_UPDATE', attempts: 4 });
@@ -60,7 +69,7 @@ describe('OrderCommands', () => {
     });
     const commands = new OrderCommands(repository, noDelay);
 
-    const outcome = await commands.apply(order.id, { type: 'confirm' });
+    const outcome = await commands.apply(staff, order.id, { type: 'confirm' });
 
     expect(outcome).toMatchObject({ replayed: false, created: false, order: { version: 2 } });
     expect(calls).toEqual({ commit: 2, get: 2, findOutcome: 0 });
@@ -72,7 +81,7 @@ describe('OrderCommands', () => {
     });
     const commands = new OrderCommands(repository, noDelay);
 
-    const error = await commands.apply(order.id, { type: 'confirm' }, { expectedVersion: 1 }).catch((e: unknown) => e);
+    const error = await commands.apply(staff, order.id, { type: 'confirm' }, { expectedVersion: 1 }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(VersionMismatchError);
     expect(error).toMatchObject({ expectedVersion: 1, currentVersion: 2 });
@@ -86,10 +95,13 @@ describe('OrderCommands', () => {
     });
     const commands = new OrderCommands(repository, noDelay);
 
-    await expect(commands.apply(order.id, { type: 'confirm' })).rejects.toBe(boom);
+    await expect(commands.apply(staff, order.id, { type: 'confirm' })).rejects.toBe(boom);
     expect(calls.commit).toBe(1);
   });
 });
+
+/** The in-memory store's key: a caller's key, as the adapter keeps them apart. */
+const keyOf = ({ owner, key }: IdempotencyKey): string => JSON.stringify([owner, key]);
 
 /**
  * An in-memory write model that checks what the DynamoDB transaction checks, in the order the
@@ -110,15 +122,15 @@ class InMemoryOrderRepository implements OrderRepository {
     return this.orders.get(orderId);
   }
 
-  public async findOutcome(key: string): Promise<StoredOutcome | undefined> {
+  public async findOutcome(key: IdempotencyKey): Promise<StoredOutcome | undefined> {
     this.calls.findOutcome += 1;
-    return this.outcomes.get(key);
+    return this.outcomes.get(keyOf(key));
   }
 
-  public async commit(change: OrderChange, idempotency?: IdempotencyRequest & { readonly created: boolean }): Promise<void> {
+  public async commit(change: OrderChange, idempotency?: IdempotencyBinding): Promise<void> {
     this.calls.commit += 1;
     await this.interleaved('commit');
-    const taken = idempotency === undefined ? undefined : this.outcomes.get(idempotency.key);
+    const taken = idempotency === undefined ? undefined : this.outcomes.get(keyOf(idempotency));
     if (taken !== undefined) throw new IdempotencyKeyTakenError(taken);
     const current = this.orders.get(change.order.id);
     if (change.expectedVersion === 0 ? current !== undefined : current?.version !== change.expectedVersion) {
@@ -128,7 +140,7 @@ class InMemoryOrderRepository implements OrderRepository {
     this.orders.set(change.order.id, change.order);
     this.events.push(change.event);
     if (idempotency !== undefined) {
-      this.outcomes.set(idempotency.key, { fingerprint: idempotency.fingerprint, created: idempotency.created, order: change.order });
+      this.outcomes.set(keyOf(idempotency), { fingerprint: idempotency.fingerprint, created: idempotency.created, order: change.order });
     }
   }
 
@@ -151,7 +163,7 @@ const repositoryWith = (options: { confirmedBy?: IdempotencyRequest } = {}) => {
   if (options.confirmedBy !== undefined) {
     confirmed = applyCommand(order, { type: 'confirm' }).order;
     repository.orders.set(order.id, confirmed);
-    repository.outcomes.set(options.confirmedBy.key, { fingerprint: options.confirmedBy.fingerprint, created: false, order: confirmed });
+    repository.outcomes.set(keyOf({ owner: staff.sub, key: options.confirmedBy.key }), { fingerprint: options.confirmedBy.fingerprint, created: false, order: confirmed });
   }
   repository.calls.get = 0;
   return { repository, confirmed: confirmed as Order };
@@ -165,12 +177,12 @@ describe('OrderCommands with an Idempotency-Key', () => {
     repository.interleave = {
       at,
       run: async () => {
-        original = commands.apply(order.id, { type: 'confirm' }, { idempotency: keyed });
+        original = commands.apply(staff, order.id, { type: 'confirm' }, { idempotency: keyed });
         return original;
       },
     };
 
-    const retry = await commands.apply(order.id, { type: 'confirm' }, { idempotency: keyed });
+    const retry = await commands.apply(staff, order.id, { type: 'confirm' }, { idempotency: keyed });
 
     expect(await original).toEqual({ order: retry.order, created: false, replayed: false });
     expect(retry).toMatchObject({ replayed: true, order: { status: 'CONFIRMED', version: 2 } });
@@ -184,7 +196,7 @@ describe('OrderCommands with an Idempotency-Key', () => {
     });
     const commands = new OrderCommands(repository, noDelay);
 
-    const outcome = await commands.place(placeCommand, { idempotency: keyed });
+    const outcome = await commands.place(staff, placeCommand, { idempotency: keyed });
 
     expect(outcome).toEqual({ order, created: true, replayed: true });
     expect(calls).toEqual({ commit: 1, get: 0, findOutcome: 0 });
@@ -197,7 +209,7 @@ describe('OrderCommands with an Idempotency-Key', () => {
     });
     const commands = new OrderCommands(repository, noDelay);
 
-    const error = await commands.place(placeCommand, { idempotency: { key: 'k', fingerprint: 'other' } }).catch((e: unknown) => e);
+    const error = await commands.place(staff, placeCommand, { idempotency: { key: 'k', fingerprint: 'other' } }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(IdempotencyKeyReusedError);
     expect(calls.findOutcome).toBe(0);
@@ -210,7 +222,7 @@ describe('OrderCommands with an Idempotency-Key', () => {
     const { repository, confirmed } = repositoryWith({ confirmedBy: keyed });
     const commands = new OrderCommands(repository, noDelay);
 
-    const outcome = await commands.apply(order.id, { type: 'confirm' }, { ...context, idempotency: keyed });
+    const outcome = await commands.apply(staff, order.id, { type: 'confirm' }, { ...context, idempotency: keyed });
 
     expect(outcome).toEqual({ order: confirmed, created: false, replayed: true });
     expect(repository.calls).toMatchObject({ commit: 0, findOutcome: 1 });
@@ -223,7 +235,7 @@ describe('OrderCommands with an Idempotency-Key', () => {
     }, stored);
     const commands = new OrderCommands(repository, noDelay);
 
-    const outcome = await commands.apply(order.id, { type: 'confirm' }, { expectedVersion: 1, idempotency: keyed });
+    const outcome = await commands.apply(staff, order.id, { type: 'confirm' }, { expectedVersion: 1, idempotency: keyed });
 
     expect(outcome).toEqual({ order, created: false, replayed: true });
     expect(calls).toEqual({ commit: 1, get: 1, findOutcome: 1 });
@@ -236,7 +248,7 @@ describe('OrderCommands with an Idempotency-Key', () => {
     }, stored);
     const commands = new OrderCommands(repository, { maxAttempts: 3, ...noDelay });
 
-    const outcome = await commands.apply(order.id, { type: 'confirm' }, { idempotency: keyed });
+    const outcome = await commands.apply(staff, order.id, { type: 'confirm' }, { idempotency: keyed });
 
     expect(outcome).toEqual({ order, created: false, replayed: true });
     expect(calls).toEqual({ commit: 3, get: 3, findOutcome: 1 });
@@ -246,7 +258,7 @@ describe('OrderCommands with an Idempotency-Key', () => {
     const { repository } = repositoryWith({ confirmedBy: { key: 'k', fingerprint: 'other' } });
     const commands = new OrderCommands(repository, noDelay);
 
-    const error = await commands.apply(order.id, { type: 'confirm' }, { idempotency: keyed }).catch((e: unknown) => e);
+    const error = await commands.apply(staff, order.id, { type: 'confirm' }, { idempotency: keyed }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(IdempotencyKeyReusedError);
   });
@@ -255,7 +267,7 @@ describe('OrderCommands with an Idempotency-Key', () => {
     const { repository } = repositoryWith({ confirmedBy: { key: 'k', fingerprint: 'other' } });
     const commands = new OrderCommands(repository, noDelay);
 
-    const error = await commands.apply('no-such-order', { type: 'confirm' }, { idempotency: keyed }).catch((e: unknown) => e);
+    const error = await commands.apply(staff, 'no-such-order', { type: 'confirm' }, { idempotency: keyed }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(IdempotencyKeyReusedError);
   });
@@ -264,7 +276,7 @@ describe('OrderCommands with an Idempotency-Key', () => {
     const { repository } = repositoryWith({ confirmedBy: { key: 'another-key', fingerprint: 'f' } });
     const commands = new OrderCommands(repository, noDelay);
 
-    const error = await commands.apply(order.id, { type: 'confirm' }, { idempotency: keyed }).catch((e: unknown) => e);
+    const error = await commands.apply(staff, order.id, { type: 'confirm' }, { idempotency: keyed }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(InvalidTransitionError);
     expect(repository.calls.findOutcome).toBe(1);
@@ -274,7 +286,7 @@ describe('OrderCommands with an Idempotency-Key', () => {
     const { repository } = repositoryWith();
     const commands = new OrderCommands(repository, noDelay);
 
-    const outcome = await commands.apply(order.id, { type: 'confirm' }, { idempotency: keyed });
+    const outcome = await commands.apply(staff, order.id, { type: 'confirm' }, { idempotency: keyed });
 
     expect(outcome).toMatchObject({ replayed: false, order: { version: 2 } });
     expect(repository.calls).toEqual({ get: 1, findOutcome: 0, commit: 1 });
@@ -284,9 +296,148 @@ describe('OrderCommands with an Idempotency-Key', () => {
     const { repository } = repositoryWith({ confirmedBy: keyed });
     const commands = new OrderCommands(repository, noDelay);
 
-    const error = await commands.apply(order.id, { type: 'confirm' }).catch((e: unknown) => e);
+    const error = await commands.apply(staff, order.id, { type: 'confirm' }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(InvalidTransitionError);
     expect(repository.calls.findOutcome).toBe(0);
+  });
+});
+
+describe('OrderCommands for a customer', () => {
+  const owner: Caller = { sub: 'c', staff: false };
+  const stranger: Caller = { sub: 'c-2', staff: false };
+
+  it('places an order for the customer themselves', async () => {
+    const { repository } = repositoryWith();
+    const commands = new OrderCommands(repository, noDelay);
+
+    const outcome = await commands.place(owner, { ...placeCommand, customerId: 'c' });
+
+    expect(outcome).toMatchObject({ created: true, replayed: false, order: { customerId: 'c', version: 1 } });
+    expect(repository.calls.commit).toBe(1);
+  });
+
+  it('refuses to place an order for another customer with FORBIDDEN, and writes nothing', async () => {
+    const { repository } = repositoryWith();
+    const commands = new OrderCommands(repository, noDelay);
+
+    const error = await commands.place(stranger, { ...placeCommand, customerId: 'c' }, { idempotency: keyed }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ForbiddenError);
+    expect(error).toMatchObject({ code: 'FORBIDDEN' });
+    expect(repository.calls).toEqual({ get: 0, findOutcome: 0, commit: 0 });
+    expect(repository.outcomes.size).toBe(0);
+  });
+
+  it('cancels their own order', async () => {
+    const { repository } = repositoryWith();
+    const commands = new OrderCommands(repository, noDelay);
+
+    const outcome = await commands.apply(owner, order.id, { type: 'cancel' });
+
+    expect(outcome.order).toMatchObject({ status: 'CANCELLED', version: 2 });
+  });
+
+  it.each(['confirm', 'ship'] as const)('refuses to %s even their own order with FORBIDDEN, before reading it', async (type) => {
+    const { repository } = repositoryWith();
+    const commands = new OrderCommands(repository, noDelay);
+
+    const error = await commands.apply(owner, order.id, { type }, { idempotency: keyed }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ForbiddenError);
+    expect(repository.calls).toEqual({ get: 0, findOutcome: 0, commit: 0 });
+  });
+
+  it("answers a cancel of another customer's order ORDER_NOT_FOUND, and writes nothing", async () => {
+    const { repository } = repositoryWith();
+    const commands = new OrderCommands(repository, noDelay);
+
+    const error = await commands.apply(stranger, order.id, { type: 'cancel' }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(OrderNotFoundError);
+    expect(repository.calls.commit).toBe(0);
+    expect(repository.orders.get(order.id)).toEqual(order);
+    expect(repository.events).toHaveLength(0);
+  });
+
+  it("answers another customer's order exactly as a missing one, key lookup included", async () => {
+    const { repository } = repositoryWith();
+    const commands = new OrderCommands(repository, noDelay);
+
+    const foreign = await commands.apply(stranger, order.id, { type: 'cancel' }, { idempotency: keyed }).catch((e: unknown) => e);
+    const foreignCalls = { ...repository.calls };
+    repository.calls.get = 0;
+    repository.calls.findOutcome = 0;
+    const missing = await commands
+      .apply(stranger, '00000000-0000-4000-8000-000000000000', { type: 'cancel' }, { idempotency: keyed })
+      .catch((e: unknown) => e);
+
+    expect(foreign).toBeInstanceOf(OrderNotFoundError);
+    expect(missing).toBeInstanceOf(OrderNotFoundError);
+    expect((foreign as Error).message.replace(order.id, 'ID')).toBe((missing as Error).message.replace('00000000-0000-4000-8000-000000000000', 'ID'));
+    expect(foreignCalls).toEqual(repository.calls);
+  });
+});
+
+describe('OrderCommands for staff', () => {
+  it.each([
+    ['confirm', { type: 'confirm' }],
+    ['cancel', { type: 'cancel' }],
+  ] as const)("may %s any customer's order", async (_, command) => {
+    const { repository } = repositoryWith();
+    const commands = new OrderCommands(repository, noDelay);
+
+    const outcome = await commands.apply(staff, order.id, command);
+
+    expect(outcome.order).toMatchObject({ customerId: 'c', version: 2 });
+  });
+
+  it('places an order for any customer', async () => {
+    const { repository } = repositoryWith();
+    const commands = new OrderCommands(repository, noDelay);
+
+    const outcome = await commands.place(staff, { ...placeCommand, customerId: 'someone-else' });
+
+    expect(outcome.order.customerId).toBe('someone-else');
+  });
+});
+
+describe('OrderCommands keys idempotency by caller', () => {
+  it('makes two orders of the same key and request from two callers', async () => {
+    const { repository } = repositoryWith();
+    const commands = new OrderCommands(repository, noDelay);
+    const first: Caller = { sub: 'c-1', staff: false };
+    const second: Caller = { sub: 'c-2', staff: false };
+
+    const a = await commands.place(first, { ...placeCommand, customerId: 'c-1' }, { idempotency: keyed });
+    const b = await commands.place(second, { ...placeCommand, customerId: 'c-2' }, { idempotency: keyed });
+
+    expect(a).toMatchObject({ replayed: false, created: true });
+    expect(b).toMatchObject({ replayed: false, created: true });
+    expect(a.order.id).not.toBe(b.order.id);
+    expect(repository.outcomes.size).toBe(2);
+  });
+
+  it("never replays another caller's outcome to a refused keyed command", async () => {
+    const { repository } = repositoryWith();
+    const commands = new OrderCommands(repository, noDelay);
+    const owner: Caller = { sub: 'c', staff: false };
+    await commands.apply(staff, order.id, { type: 'cancel' }, { idempotency: keyed });
+
+    const error = await commands.apply(owner, order.id, { type: 'cancel' }, { idempotency: keyed }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(InvalidTransitionError);
+    expect(repository.calls.findOutcome).toBe(1);
+  });
+
+  it('replays to the caller who sent the key', async () => {
+    const { repository } = repositoryWith();
+    const commands = new OrderCommands(repository, noDelay);
+    const owner: Caller = { sub: 'c', staff: false };
+    const original = await commands.apply(owner, order.id, { type: 'cancel' }, { idempotency: keyed });
+
+    const retry = await commands.apply(owner, order.id, { type: 'cancel' }, { idempotency: keyed });
+
+    expect(retry).toEqual({ ...original, replayed: true });
   });
 });
