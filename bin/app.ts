@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { authFromContext } from '../lib/api-auth';
 import { OrdersServiceStack } from '../lib/orders-service-stack';
 
 const app = new App();
 new OrdersServiceStack(app, 'OrdersService', {
   description: 'Orders service with a transactional outbox',
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  // -c auth=none, or -c authIssuer=https://... -c authAudience=a,b; unset: the stack's Cognito user pool.
+  auth: authFromContext((key) => app.node.tryGetContext(key)),
 });
 // Synth fails on any AwsSolutions finding that is not acknowledged, with its reason, in code.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -18,6 +18,14 @@ export interface OrderRoute {
   readonly access: 'read' | 'write' | 'list';
 }
 
+/**
+ * The environment variable that tells every order function how callers are authenticated:
+ * `jwt` (the API's JWT authorizer verified the caller; a request without a `sub` claim is an
+ * error) or `none` (`auth: 'none'`: no authorizer, every request is treated as staff). The stack
+ * sets it on every function of `ORDER_ROUTES`; the local stack runs the same template.
+ */
+export const AUTH_MODE_ENV = 'AUTH_MODE';
+
 export const ORDER_ROUTES: readonly OrderRoute[] = [
   { id: 'PlaceOrder', method: 'POST', path: '/orders', entry: 'lambdas/handlers/place-order.ts', access: 'write' },
   {

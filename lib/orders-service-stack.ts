@@ -1,22 +1,28 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, type IHttpRouteAuthorizer, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer, HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import type { UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, ProjectionType, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { ORDER_CHANGES_INDEX } from '../lambdas/adapters/order-changes';
+import { ORDER_EVENT_SOURCE } from '../lambdas/domain/events';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { type AuthMode, type OrdersApiAuth, validateJwtIssuer } from './api-auth';
 import { grantOnIndex, grantOnTable } from './grants';
 import { OrderReadModel } from './order-read-model';
-import { ORDER_ROUTES } from './order-routes';
+import { AUTH_MODE_ENV, ORDER_ROUTES } from './order-routes';
+import { OrdersUserPool } from './orders-user-pool';
 import { durableTable } from './durable-table';
 import { ServiceFunction } from './service-function';
 import { TransactionalOutbox } from './transactional-outbox';
 
 export interface OrdersServiceStackProps extends StackProps {
   /**
-   * What happens to the Orders and idempotency tables when they leave the stack.
+   * What happens to the Orders and idempotency tables, the read model and the user pool (every
+   * user account) when they leave the stack.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -39,10 +45,15 @@ export interface OrdersServiceStackProps extends StackProps {
    */
   readonly auditWindow?: Duration;
   /**
-   * The authorizer every route uses (IAM, JWT, Lambda).
-   * @default - none: the API is open, as CONTRACT.md describes it; put one in front for production
+   * Who may call the API: every route has a JWT authorizer unless this is `'none'`.
+   * - `'cognito'`: a user pool this stack creates (a `staff` group, an `orders/staff` scope, an
+   *   app client) issues the tokens;
+   * - `{ issuer, audience }`: tokens from any OpenID Connect issuer you name;
+   * - `'none'`: no authorizer and every request is treated as staff. Anyone who can reach the URL
+   *   can read and change every order: only for experiments; synth warns.
+   * @default 'cognito'
    */
-  readonly defaultAuthorizer?: IHttpRouteAuthorizer;
+  readonly auth?: OrdersApiAuth;
 }
 
 /** The Orders service: write model, idempotency keys, the transactional outbox and the HTTP API. */
@@ -52,6 +63,14 @@ export class OrdersServiceStack extends Stack {
   public readonly outbox: TransactionalOutbox;
   public readonly readModel: OrderReadModel;
   public readonly api: HttpApi;
+  /** The authorizer in front of every route; undefined with `auth: 'none'`. */
+  public readonly authorizer?: IHttpRouteAuthorizer;
+  /** The user pool (with `auth: 'cognito'`, the default). */
+  public readonly userPool?: UserPool;
+  /** The app client people sign in with (with `auth: 'cognito'`, the default). */
+  public readonly userPoolClient?: UserPoolClient;
+  /** `jwt` when a verified caller stands behind every request, `none` otherwise (the functions' `AUTH_MODE`). */
+  public readonly authMode: AuthMode;
   public readonly functions: Readonly<Record<string, ServiceFunction>>;
 
   public constructor(scope: Construct, id: string, props: OrdersServiceStackProps = {}) {
@@ -82,6 +101,7 @@ export class OrdersServiceStack extends Stack {
       removalPolicy,
     });
     this.outbox = new TransactionalOutbox(this, 'Outbox', {
+      eventSource: ORDER_EVENT_SOURCE,
       ...(props.pendingIndexShards === undefined ? {} : { pendingIndexShards: props.pendingIndexShards }),
       reconciler: { entry: 'lambdas/handlers/orders-reconciler.ts' },
     });
@@ -103,14 +123,38 @@ export class OrdersServiceStack extends Stack {
     grantOnTable(this.outbox.table, reconciler, 'dynamodb:GetItem', 'dynamodb:PutItem');
     this.readModel.grantGet(reconciler);
 
+    const auth = props.auth ?? 'cognito';
+    let jwtIssuer: string | undefined;
+    if (auth === 'cognito') {
+      const users = new OrdersUserPool(this, 'Users', { removalPolicy });
+      this.userPool = users.userPool;
+      this.userPoolClient = users.client;
+      this.authorizer = new HttpUserPoolAuthorizer('UserPoolAuthorizer', users.userPool, { userPoolClients: [users.client] });
+      jwtIssuer = users.issuer;
+      new CfnOutput(this, 'UserPoolId', { value: users.userPool.userPoolId, description: 'The Cognito user pool of the API callers' });
+      new CfnOutput(this, 'UserPoolClientId', { value: users.client.userPoolClientId, description: 'The app client to sign in with (the audience of its tokens)' });
+    } else if (auth !== 'none') {
+      validateJwtIssuer(auth);
+      this.authorizer = new HttpJwtAuthorizer('JwtAuthorizer', auth.issuer, { jwtAudience: auth.audience });
+      jwtIssuer = auth.issuer;
+    }
+    if (jwtIssuer !== undefined) {
+      new CfnOutput(this, 'JwtIssuer', { value: jwtIssuer, description: 'The iss the API accepts' });
+    }
+    this.authMode = this.authorizer === undefined ? 'none' : 'jwt';
+
     this.api = new HttpApi(this, 'HttpApi', {
       createDefaultStage: false,
-      ...(props.defaultAuthorizer === undefined ? {} : { defaultAuthorizer: props.defaultAuthorizer }),
+      ...(this.authorizer === undefined ? {} : { defaultAuthorizer: this.authorizer }),
     });
-    if (props.defaultAuthorizer === undefined) {
+    if (this.authorizer === undefined) {
+      Annotations.of(this).addWarning(
+        "OrdersServiceStack: auth is 'none': every route of the API is open, and the functions treat every caller as staff. " +
+          'Anyone who finds the URL can read, ship and cancel every order. Remove auth (Cognito) or name an issuer for any real data.',
+      );
       Validations.of(this.api).acknowledge({
         id: 'AwsSolutions::AwsSolutions-APIG4',
-        reason: 'The reference API is open by contract; deployers pass defaultAuthorizer for production.',
+        reason: "The deployer asked for auth: 'none' explicitly (an open API for experiments); synth warns about it.",
       });
     }
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
@@ -129,7 +173,11 @@ export class OrdersServiceStack extends Stack {
 
     const functions: Record<string, ServiceFunction> = {};
     for (const route of ORDER_ROUTES) {
-      const fn = new ServiceFunction(this, route.id, { entry: route.entry, serviceName: 'orders' });
+      const fn = new ServiceFunction(this, route.id, {
+        entry: route.entry,
+        serviceName: 'orders',
+        environment: { [AUTH_MODE_ENV]: this.authMode },
+      });
       switch (route.access) {
         case 'write':
           fn.addEnvironment('ORDERS_TABLE_NAME', this.ordersTable.tableName);

@@ -3,7 +3,7 @@ import { Alarm, ComparisonOperator, MathExpression, Metric, TreatMissingData } f
 import { AttributeType, ProjectionType, StreamViewType, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Archive, EventBus, type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
-import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, Effect, type Grant, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, FilterRule, type Function as LambdaFunction, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -111,10 +111,20 @@ export interface TransactionalOutboxProps {
    */
   readonly removalPolicy?: RemovalPolicy;
   /**
-   * The bus the relay publishes to.
-   * @default - a new custom event bus with an archive
+   * The bus the relay publishes to. The caller owns a bus it passes in, and its resource policy:
+   * this construct adds none to it, so keeping other principals from putting events with
+   * `eventSource` on that bus is up to the caller.
+   * @default - a new custom event bus with an archive, whose resource policy lets only the relay
+   * and the reconciler put events with `eventSource`
    */
   readonly eventBus?: IEventBus;
+  /**
+   * The `source` of the events this outbox publishes. On a bus this construct creates, every
+   * principal but the relay's and the reconciler's roles is denied `events:PutEvents` for it, so a
+   * consumer can trust that an event with this source came through the outbox.
+   * @default 'orders'
+   */
+  readonly eventSource?: string;
   /**
    * How long the archive of a bus this construct creates keeps events for replay.
    * @default Duration.days(90)
@@ -147,6 +157,8 @@ export class TransactionalOutbox extends Construct {
   public readonly pendingIndexShards: number;
   /** The bus events are published to. */
   public readonly eventBus: IEventBus;
+  /** The `source` of the outbox's events, which only the relay and reconciler may put on a bus this construct created. */
+  public readonly eventSource: string;
   /** The archive of the bus, when this construct created the bus. */
   public readonly archive?: Archive;
   /** The relay function (DynamoDB stream to EventBridge). */
@@ -204,8 +216,14 @@ export class TransactionalOutbox extends Construct {
       projectionType: ProjectionType.KEYS_ONLY,
     });
 
+    this.eventSource = props.eventSource ?? 'orders';
+    if (this.eventSource.trim() === '') {
+      throw new Error("TransactionalOutbox: eventSource must not be empty. Leave it unset for 'orders', or pass the source your events carry.");
+    }
+    let ownBus: EventBus | undefined;
     if (props.eventBus === undefined) {
       const bus = new EventBus(this, 'Bus');
+      ownBus = bus;
       this.archive = bus.archive('Archive', {
         description: 'Every event of the outbox bus, for replay',
         eventPattern: { account: [Stack.of(this).account] },
@@ -283,6 +301,30 @@ export class TransactionalOutbox extends Construct {
     grantOnTable(this.table, this.reconcilerFunction, 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:Query');
     grantOnIndex(this.table, OUTBOX_PENDING_INDEX.indexName, this.reconcilerFunction, 'dynamodb:Query');
     grantOnIndex(this.table, OUTBOX_PARKED_INDEX.indexName, this.reconcilerFunction, 'dynamodb:Query');
+    if (ownBus !== undefined) {
+      // Any principal whose own policy allows events:PutEvents could forge this source (and, say,
+      // freeze a read model with a high version). An explicit Deny in the bus's policy overrides
+      // every Allow, same account or not. ForAnyValue: one PutEvents call carries up to 10 entries,
+      // each with its own source, and one entry with this source is enough for the Deny to apply.
+      const publishers = [this.relayFunction, this.reconcilerFunction].map((fn) => {
+        if (fn.role === undefined) throw new Error('TransactionalOutbox: the outbox functions need their own roles.');
+        return fn.role.roleArn;
+      });
+      ownBus.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'OnlyOutboxPublishesItsSource',
+          effect: Effect.DENY,
+          principals: [new AnyPrincipal()],
+          actions: ['events:PutEvents'],
+          resources: [ownBus.eventBusArn],
+          conditions: {
+            'ForAnyValue:StringEquals': { 'events:source': [this.eventSource] },
+            ArnNotEquals: { 'aws:PrincipalArn': publishers },
+          },
+        }),
+      );
+    }
+
     this.reconcilerSchedule = new Rule(this, 'ReconcilerSchedule', {
       description: 'Runs the outbox reconciler',
       schedule: reconciler.schedule ?? Schedule.rate(Duration.minutes(5)),

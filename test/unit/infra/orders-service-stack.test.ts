@@ -1,7 +1,6 @@
-import { App, Duration, Validations } from 'aws-cdk-lib';
-import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { App, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OrdersServiceStack, type OrdersServiceStackProps } from '../../../lib/orders-service-stack';
 
@@ -15,9 +14,10 @@ const synth = (props: OrdersServiceStackProps = {}): { stack: OrdersServiceStack
 let stack: OrdersServiceStack;
 let template: Template;
 
+// One synth for the whole file; it takes seconds, more on a busy machine than a hook's default 10.
 beforeAll(() => {
   ({ stack, template } = synth());
-});
+}, 60_000);
 
 /** Every IAM statement attached to the role of one function. */
 const statementsOf = (functionId: string): { Action: string | string[]; Resource: unknown }[] => {
@@ -89,17 +89,179 @@ describe('OrdersServiceStack API', () => {
     });
   });
 
-  it('puts a given authorizer in front of every route', () => {
-    const { template: secured } = synth({ defaultAuthorizer: new HttpIamAuthorizer() });
-
-    secured.allResourcesProperties('AWS::ApiGatewayV2::Route', { AuthorizationType: 'AWS_IAM' });
-  });
-
   it('throttles the default stage', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
       AutoDeploy: true,
       DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+    });
+  });
+});
+
+describe('OrdersServiceStack authentication', () => {
+  const logicalIdOf = (target: OrdersServiceStack, construct: { node: { defaultChild?: unknown } } | undefined): string =>
+    target.getLogicalId(construct?.node.defaultChild as never);
+  const authorizerIds = (target: Template): string[] => Object.keys(target.findResources('AWS::ApiGatewayV2::Authorizer'));
+  const acknowledgedRules = (target: OrdersServiceStack): { path: string; id: string }[] =>
+    target.node.findAll().flatMap((construct) =>
+      construct.node.metadata
+        .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        // Each entry is `{ [ruleId]: reason }`.
+        .flatMap((entry) => Object.keys(entry.data as Record<string, string>))
+        .map((id) => ({ path: construct.node.path, id })),
+    );
+
+  it('puts one JWT authorizer in front of every route by default', () => {
+    const [authorizerId] = authorizerIds(template);
+
+    expect(authorizerIds(template)).toHaveLength(1);
+    template.allResourcesProperties('AWS::ApiGatewayV2::Route', { AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+  });
+
+  it("trusts the stack's user pool: its issuer, and its app client as the audience", () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: {
+        Issuer: { 'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.amazonaws.com/', { Ref: logicalIdOf(stack, stack.userPool) }]] },
+        Audience: [{ Ref: logicalIdOf(stack, stack.userPoolClient) }],
+      },
+    });
+  });
+
+  it('creates a user pool that only administrators add users to, who sign in with their email and a strong password', () => {
+    template.resourceCountIs('AWS::Cognito::UserPool', 1);
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      UsernameAttributes: ['email'],
+      UsernameConfiguration: { CaseSensitive: false },
+      UserPoolTier: 'ESSENTIALS',
+      MfaConfiguration: 'OPTIONAL',
+      EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
+      Policies: {
+        PasswordPolicy: Match.objectLike({
+          MinimumLength: 12,
+          RequireLowercase: true,
+          RequireUppercase: true,
+          RequireNumbers: true,
+          RequireSymbols: true,
+        }),
+      },
+    });
+  });
+
+  it("retains the user pool by default, and follows the stack's removal policy", () => {
+    template.hasResource('AWS::Cognito::UserPool', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+
+    synth({ removalPolicy: RemovalPolicy.DESTROY }).template.hasResource('AWS::Cognito::UserPool', { DeletionPolicy: 'Delete' });
+  });
+
+  it('has a staff group and an orders/staff scope', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'staff', UserPoolId: { Ref: logicalIdOf(stack, stack.userPool) } });
+    template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
+      Identifier: 'orders',
+      Scopes: [Match.objectLike({ ScopeName: 'staff' })],
+    });
+  });
+
+  it('gives people one app client with no secret, SRP and password sign-in, and no OAuth scopes to ask for', () => {
+    template.resourceCountIs('AWS::Cognito::UserPoolClient', 1);
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: false,
+      ExplicitAuthFlows: Match.arrayEquals(['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']),
+      AllowedOAuthFlows: Match.absent(),
+      AllowedOAuthScopes: Match.absent(),
+      PreventUserExistenceErrors: 'ENABLED',
+    });
+  });
+
+  it('outputs the user pool, its client, the issuer and the API URL', () => {
+    template.hasOutput('UserPoolId', { Value: { Ref: logicalIdOf(stack, stack.userPool) } });
+    template.hasOutput('UserPoolClientId', { Value: { Ref: logicalIdOf(stack, stack.userPoolClient) } });
+    template.hasOutput('JwtIssuer', { Value: { 'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.amazonaws.com/', { Ref: logicalIdOf(stack, stack.userPool) }]] } });
+    template.hasOutput('ApiUrl', { Value: Match.anyValue() });
+  });
+
+  it('tells every order function that a verified caller stands behind each request (AUTH_MODE=jwt)', () => {
+    const resources = template.toJSON().Resources as Record<string, { Properties: { Environment: { Variables: Record<string, unknown> } } }>;
+
+    for (const fn of Object.values(stack.functions)) {
+      expect(resources[stack.getLogicalId(fn.node.defaultChild as never)]?.Properties.Environment.Variables.AUTH_MODE).toBe('jwt');
+    }
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ AUTH_MODE: Match.anyValue() }) } }, 6);
+  });
+
+  it('trusts a named issuer and audience instead, creating no user pool', () => {
+    const { template: custom } = synth({ auth: { issuer: 'https://login.example.com/', audience: ['orders-api', 'orders-cli'] } });
+
+    custom.resourceCountIs('AWS::Cognito::UserPool', 0);
+    custom.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: { Issuer: 'https://login.example.com/', Audience: ['orders-api', 'orders-cli'] },
+    });
+    const [authorizerId] = authorizerIds(custom);
+    custom.allResourcesProperties('AWS::ApiGatewayV2::Route', { AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+    custom.hasOutput('JwtIssuer', { Value: 'https://login.example.com/' });
+    expect(Object.keys(custom.findOutputs('UserPoolId'))).toEqual([]);
+  });
+
+  it('refuses an issuer that is not an HTTPS URL at synth', () => {
+    expect(() => synth({ auth: { issuer: 'http://login.example.com', audience: ['a'] } })).toThrow(/is not an HTTPS URL/);
+    expect(() => synth({ auth: { issuer: 'login.example.com', audience: ['a'] } })).toThrow(/is not an HTTPS URL/);
+  });
+
+  it('refuses an empty audience at synth', () => {
+    expect(() => synth({ auth: { issuer: 'https://login.example.com', audience: [] } })).toThrow(/at least one non-empty audience/);
+    expect(() => synth({ auth: { issuer: 'https://login.example.com', audience: ['a', ''] } })).toThrow(/at least one non-empty audience/);
+  });
+
+  it("leaves every route open only when auth is 'none', and warns at synth", () => {
+    const { stack: open, template: openTemplate } = synth({ auth: 'none' });
+
+    openTemplate.allResourcesProperties('AWS::ApiGatewayV2::Route', { AuthorizationType: 'NONE' });
+    openTemplate.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
+    openTemplate.resourceCountIs('AWS::Cognito::UserPool', 0);
+    Annotations.fromStack(open).hasWarning('/OrdersService', Match.stringLikeRegexp("auth is 'none'.*every route of the API is open"));
+  });
+
+  it("tells the order functions to treat every request as staff when auth is 'none' (AUTH_MODE=none)", () => {
+    synth({ auth: 'none' }).template.resourcePropertiesCountIs(
+      'AWS::Lambda::Function',
+      { Environment: { Variables: Match.objectLike({ AUTH_MODE: 'none' }) } },
+      6,
+    );
+  });
+
+  it('does not warn about an open API when it is closed', () => {
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('auth is'));
+  });
+
+  it("acknowledges the missing authorization (APIG4) only with auth 'none', and only on the API", () => {
+    const apig4 = (target: OrdersServiceStack) => acknowledgedRules(target).filter((rule) => rule.id.includes('APIG4'));
+
+    expect(apig4(stack)).toEqual([]);
+    expect(apig4(synth({ auth: { issuer: 'https://login.example.com', audience: ['a'] } }).stack)).toEqual([]);
+    expect(apig4(synth({ auth: 'none' }).stack)).toEqual([{ path: 'OrdersService/HttpApi', id: 'AwsSolutions::AwsSolutions-APIG4' }]);
+  });
+});
+
+describe('OrdersServiceStack bus', () => {
+  it('lets only the relay and the reconciler put events with source "orders" on the bus', () => {
+    template.hasResourceProperties('AWS::Events::EventBusPolicy', {
+      Statement: Match.objectLike({
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'events:PutEvents',
+        Condition: {
+          'ForAnyValue:StringEquals': { 'events:source': ['orders'] },
+          ArnNotEquals: {
+            'aws:PrincipalArn': [
+              { 'Fn::GetAtt': [stack.getLogicalId(stack.outbox.relayFunction.role?.node.defaultChild as never), 'Arn'] },
+              { 'Fn::GetAtt': [stack.getLogicalId(stack.outbox.reconcilerFunction.role?.node.defaultChild as never), 'Arn'] },
+            ],
+          },
+        },
+      }),
     });
   });
 });
@@ -234,9 +396,13 @@ describe('OrdersServiceStack reconciler', () => {
 });
 
 describe('OrdersServiceStack checks', () => {
-  it('passes the cdk-nag AwsSolutions pack, with only acknowledged findings', () => {
+  it.each([
+    ['the default Cognito user pool', {}],
+    ['a named issuer', { auth: { issuer: 'https://login.example.com/', audience: ['a', 'b'] } }],
+    ["auth 'none'", { auth: 'none' }],
+  ] as [string, OrdersServiceStackProps][])('passes the cdk-nag AwsSolutions pack with %s, with only acknowledged findings', (_mode, props) => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    new OrdersServiceStack(app, 'OrdersService');
+    new OrdersServiceStack(app, 'OrdersService', props);
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
     expect(() => app.synth()).not.toThrow();

@@ -189,6 +189,46 @@ describe('TransactionalOutbox relay', () => {
     });
   });
 
+  it('leaves the policy of a given bus to its owner', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Test');
+
+    new TransactionalOutbox(stack, 'Outbox', { eventBus: new EventBus(stack, 'Shared') });
+
+    Template.fromStack(stack).resourceCountIs('AWS::Events::EventBusPolicy', 0);
+  });
+
+  it('denies every principal but the relay and the reconciler putting events with its source on the bus it creates', () => {
+    const { outbox, stack, template } = build();
+    const arnOf = (construct: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [stack.getLogicalId(construct.node.defaultChild as never), 'Arn'] });
+
+    template().resourceCountIs('AWS::Events::EventBusPolicy', 1);
+    template().hasResourceProperties('AWS::Events::EventBusPolicy', {
+      EventBusName: { Ref: stack.getLogicalId(outbox.eventBus.node.defaultChild as never) },
+      StatementId: 'cdk-OnlyOutboxPublishesItsSource',
+      Statement: {
+        Sid: 'cdk-OnlyOutboxPublishesItsSource',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'events:PutEvents',
+        Resource: arnOf(outbox.eventBus),
+        Condition: {
+          'ForAnyValue:StringEquals': { 'events:source': ['orders'] },
+          ArnNotEquals: { 'aws:PrincipalArn': [arnOf(outbox.relayFunction.role as never), arnOf(outbox.reconcilerFunction.role as never)] },
+        },
+      },
+    });
+  });
+
+  it('protects the source it is given', () => {
+    build({ eventSource: 'billing' }).template().hasResourceProperties('AWS::Events::EventBusPolicy', {
+      Statement: Match.objectLike({ Condition: Match.objectLike({ 'ForAnyValue:StringEquals': { 'events:source': ['billing'] } }) }),
+    });
+  });
+
+  it('refuses an empty event source at synth', () => {
+    expect(() => build({ eventSource: ' ' })).toThrow(/eventSource must not be empty/);
+  });
+
   it('lets the relay put events on its one bus, update outbox items and read hold records, and nothing more', () => {
     const { outbox, stack, template } = build();
     const roleId = stack.getLogicalId(outbox.relayFunction.role?.node.defaultChild as never);
