@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { type Server, type Socket, connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { type Server, createServer } from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -26,8 +25,8 @@ export interface DynamoDbLocal {
   readonly port: number;
   /**
    * How the engine is kept to this machine: `network-namespace` (the jar runs in a network
-   * namespace of its own, reached only through `endpoint` on loopback), or `none` (the jar
-   * listens on every interface: see `warn`).
+   * namespace of its own, reached only through `endpoint`, a port on this machine's loopback), or
+   * `none` (the jar listens on every interface: see `warn`).
    */
   readonly isolation: 'network-namespace' | 'none';
   /** The engine's process id (the JVM). */
@@ -50,16 +49,17 @@ const LOOPBACK_UP =
   `perl -e 'socket(my $s, 2, 2, 0) or die "socket: $!"; my $r = pack("a16 s x22", "lo", 0x41); ioctl($s, 0x8914, $r) or die "lo up: $!"'`;
 
 /**
- * Started by `unshare`: brings loopback up, starts the bridge (its stdin the local stack's pipe,
- * so it notices when the stack is gone) and becomes the jar (`exec`), so the process the stack
- * holds is the JVM itself.
+ * Started by `unshare` with fd 3 the listening socket the stack opened on this machine's
+ * 127.0.0.1: brings the namespace's loopback up, starts the bridge (fd 3 to accept on, its stdin
+ * the stack's pipe, so it notices when the stack is gone) and becomes the jar (`exec`, fds 3 and 4
+ * closed), so the process the stack holds is the JVM itself.
  */
 const NAMESPACE_SCRIPT = `set -e
-socket=$1; port=$2; node=$3; bridge=$4; shift 4
+port=$1; node=$2; bridge=$3; shift 3
 ${LOOPBACK_UP}
-exec 3<&0
-"$node" "$bridge" "$socket" "$port" <&3 &
-exec "$@" 3<&-`;
+exec 4<&0
+"$node" "$bridge" "$port" <&4 &
+exec "$@" 3<&- 4<&-`;
 
 type IsolationSupport = { readonly supported: true; readonly unshare: readonly string[] } | { readonly supported: false; readonly reason: string };
 
@@ -112,14 +112,15 @@ export const dynamoDbLocalJar = (): { jar: string; libraryPath: string } => {
  *
  * The jar has no option to choose its address and listens on every interface. Where Linux
  * allows it, it runs in a network namespace of its own (its only interface that namespace's
- * loopback) and `endpoint` is a loopback-only port forwarded to it through a unix socket; where
- * not, it listens on every interface and `warn` says so.
+ * loopback), and `endpoint` is a port this process opens on 127.0.0.1 and hands to a bridge in
+ * that namespace, which forwards each connection to the jar (one hop); where not, the jar
+ * listens on every interface and `warn` says so.
  */
 export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> => {
   const support = networkIsolationSupport();
   const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const gateway = support.supported ? await openLoopbackGateway(options.port ?? 0) : undefined;
-  const port = gateway?.port ?? options.port ?? (await freePort());
+  const listener = support.supported ? await listenOnLoopback(options.port ?? 0) : undefined;
+  const port = listener?.port ?? options.port ?? (await freePort());
   if (!support.supported) {
     warn(
       `warning: DynamoDB Local listens on every interface of this machine (port ${port}, any credentials): ${support.reason}. ` +
@@ -127,7 +128,7 @@ export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Pr
     );
   }
   const { jar, libraryPath } = dynamoDbLocalJar();
-  const args = [`-Djava.library.path=${libraryPath}`, '-jar', jar, '-port', String(gateway === undefined ? port : NAMESPACED_PORT)];
+  const args = [`-Djava.library.path=${libraryPath}`, '-jar', jar, '-port', String(listener === undefined ? port : NAMESPACED_PORT)];
   args.push('-sharedDb', '-disableTelemetry');
   if (options.dbPath === undefined) {
     args.push('-inMemory');
@@ -135,14 +136,18 @@ export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Pr
     mkdirSync(options.dbPath, { recursive: true });
     args.push('-dbPath', options.dbPath);
   }
-  const child =
-    support.supported && gateway !== undefined
-      ? spawn(
-          'unshare',
-          [...support.unshare, '--', 'sh', '-c', NAMESPACE_SCRIPT, 'dynamodb-local', gateway.socketPath, String(NAMESPACED_PORT), process.execPath, BRIDGE, 'java', ...args],
-          { stdio: ['pipe', 'pipe', 'pipe'] },
-        )
-      : spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let child: ChildProcess;
+  if (support.supported && listener !== undefined) {
+    child = spawn(
+      'unshare',
+      [...support.unshare, '--', 'sh', '-c', NAMESPACE_SCRIPT, 'dynamodb-local', String(NAMESPACED_PORT), process.execPath, BRIDGE, 'java', ...args],
+      { stdio: ['pipe', 'pipe', 'pipe', listener.fd] },
+    );
+    // The bridge has its own copy; this process never accepts on it (closed before the loop turns).
+    listener.server.close();
+  } else {
+    child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  }
   let output = '';
   const collect = (chunk: Buffer): void => {
     output = (output + chunk.toString()).slice(-4000);
@@ -174,9 +179,8 @@ export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Pr
       await exit;
       clearTimeout(timer);
     }
-    // The bridge sees its stdin close (or the jar gone) and exits.
+    // The bridge sees the jar gone (and its stdin close) and exits, closing the listening socket.
     child.stdin?.destroy();
-    await gateway?.close();
   };
 
   try {
@@ -189,57 +193,26 @@ export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Pr
       { cause: error },
     );
   }
-  return { endpoint, port, isolation: gateway === undefined ? 'none' : 'network-namespace', pid: child.pid, stop };
+  return { endpoint, port, isolation: listener === undefined ? 'none' : 'network-namespace', pid: child.pid, stop };
 };
 
-interface LoopbackGateway {
-  readonly port: number;
-  /** Where the bridge in the jar's namespace listens. */
-  readonly socketPath: string;
-  close(): Promise<void>;
-}
-
 /**
- * The jar's only way in from this machine: a TCP port on loopback whose connections go to the
- * unix socket the bridge listens on. The socket lives in a fresh folder only this user can open.
+ * A TCP socket listening on this machine's 127.0.0.1, for the bridge in the jar's namespace to
+ * accept on: a socket stays in the network namespace it was made in, whichever process holds it.
  */
-const openLoopbackGateway = async (port: number): Promise<LoopbackGateway> => {
-  const folder = mkdtempSync(path.join(tmpdir(), 'dynamodb-local-'));
-  const socketPath = path.join(folder, 'bridge.sock');
-  const connections = new Set<Socket>();
-  // No Nagle on the TCP side: a request waiting for an ACK would add tens of ms to every call.
-  const server: Server = createServer({ noDelay: true }, (client) => {
-    const upstream = connect(socketPath);
-    connections.add(client).add(upstream);
-    const end = (): void => {
-      client.destroy();
-      upstream.destroy();
-      connections.delete(client);
-      connections.delete(upstream);
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-    client.pipe(upstream);
-    upstream.pipe(client);
+const listenOnLoopback = async (port: number): Promise<{ server: Server; port: number; fd: number }> => {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
   });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', resolve);
-    });
-  } catch (error: unknown) {
-    rmSync(folder, { recursive: true, force: true });
-    throw error;
+  // Node has no public accessor for a listening socket's descriptor; its handle has had `fd` on POSIX for years.
+  const fd = (server as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) {
+    server.close();
+    throw new Error('Cannot hand the DynamoDB Local port to its network namespace: this Node.js exposes no socket descriptor.');
   }
-  return {
-    port: (server.address() as { port: number }).port,
-    socketPath,
-    close: async () => {
-      for (const connection of connections) connection.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      rmSync(folder, { recursive: true, force: true });
-    },
-  };
+  return { server, port: (server.address() as { port: number }).port, fd };
 };
 
 const waitUntilReady = async (

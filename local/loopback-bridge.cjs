@@ -1,17 +1,17 @@
 'use strict';
-// Runs inside DynamoDB Local's own network namespace (see dynamodb-local.ts): the jar listens
-// there on every interface, which is only that namespace's loopback, and this bridge is the one
-// way in: a unix socket on the shared filesystem, forwarded to the jar's port.
-//   node loopback-bridge.cjs <unix socket path> <port of the jar>
+// Runs inside DynamoDB Local's own network namespace (see dynamodb-local.ts), where the jar
+// listens on every interface, which is only that namespace's loopback. This bridge is the one way
+// in: fd 3 is a socket the local stack opened on the machine's 127.0.0.1 (a socket stays in the
+// namespace it was made in), and each connection accepted there goes to the jar's port here.
+//   node loopback-bridge.cjs <port of the jar>
 // Its parent is the jar (the shell that started both exec'd into java). It exits when the jar
 // does, and stops the jar when the local stack that started them is gone (its stdin closes).
-const fs = require('node:fs');
 const net = require('node:net');
 
-const [socketPath, port] = process.argv.slice(2);
+const [port] = process.argv.slice(2);
 const jar = process.ppid;
 
-const server = net.createServer((client) => {
+const server = net.createServer({ noDelay: true }, (client) => {
   const upstream = net.connect({ host: '127.0.0.1', port: Number(port), noDelay: true });
   const end = () => {
     client.destroy();
@@ -34,12 +34,7 @@ const exit = (stopJar) => {
   process.exit(0);
 };
 
-try {
-  fs.unlinkSync(socketPath);
-} catch {
-  // none left over
-}
-server.listen(socketPath);
+server.listen({ fd: 3 });
 process.stdin.on('end', () => exit(true));
 process.stdin.on('error', () => exit(true));
 process.stdin.resume();
