@@ -9,10 +9,10 @@ import type { Order } from '../../lambdas/domain/order';
 import { startLocalStack } from '../../local/stack';
 import { loadCloudAssembly } from '../../local/synth';
 import { localEventBridgeClient } from '../support/eventbridge';
-import { eventually, useE2e, validOrder } from '../support/e2e';
+import { eventually, STAFF, useE2e, validOrder } from '../support/e2e';
 
 /** The local stack itself: admin routes, events flowing, faults, parity with the template, restarts. */
-const ctx = useE2e();
+const ctx = useE2e({ caller: STAFF });
 
 interface DeliveredEvent {
   readonly 'detail-type': string;

@@ -24,7 +24,11 @@ export interface Caller {
 
 /** The caller every request has unless a test says otherwise: a customer. */
 export const CUSTOMER: Caller = { sub: 'c-1' };
-/** A member of the staff group. */
+/**
+ * A member of the staff group, who may act on any order: the caller of the suites about the
+ * outbox and the order lifecycle (confirm, ship, orders of many customers); who may do what has
+ * suites of its own.
+ */
 export const STAFF: Caller = { sub: 'staff-1', staff: true };
 
 export interface RequestInit {
