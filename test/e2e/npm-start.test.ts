@@ -53,6 +53,8 @@ describe('npm start', () => {
       expect(created.status).toBe(201);
       expect(run.output()).toContain(`API          http://127.0.0.1:${port}`);
       expect(run.output()).toContain('in memory (--in-memory): nothing is kept');
+      expect(run.output()).toMatch(/auth {9}JWT on (\d+) of \1 routes, issuer http:\/\/127\.0\.0\.1:\d+\/_local\/issuer/);
+      expect(run.output()).toContain(`TOKEN=$(curl -s -X POST http://127.0.0.1:${port}/_local/token`);
     } finally {
       run.child.kill('SIGINT');
     }
