@@ -88,7 +88,10 @@ export interface LocalStack {
   readonly issuer: LocalIssuer;
   /** How each route (by route key, e.g. `GET /orders/{id}`) is authorized, as the template says. */
   readonly routeAuthorization: ReadonlyMap<string, RouteAuthorization>;
-  /** How DynamoDB Local is kept to this machine (`none` when the stack was given an endpoint or could not). */
+  /**
+   * How the DynamoDB Local it started is kept to this machine: `network-namespace`, or `none` (it
+   * listens on every interface, and `warn` said so); `external` when it was given an endpoint.
+   */
   readonly dynamodbIsolation: 'network-namespace' | 'none' | 'external';
   close(): Promise<void>;
 }
