@@ -14,7 +14,25 @@ export interface LocalRoute {
   readonly path: string;
   readonly functionName: string;
   readonly handler: LambdaHttpHandler;
+  /** The route's authorizer, which runs before the function. @default - the route is open */
+  readonly authorize?: RouteAuthorizer;
 }
+
+/** What an authorizer sees of a request: its headers (lower-cased names) and query string. */
+export interface AuthorizerRequest {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly queryStringParameters: Readonly<Record<string, string>>;
+}
+
+/**
+ * Lets the request through with what the integration gets in `requestContext.authorizer`, or
+ * answers it (the gateway's own 401 or 403) without running the function.
+ */
+export type AuthorizerDecision =
+  | { readonly allow: true; readonly authorizer: Record<string, unknown> }
+  | { readonly allow: false; readonly response: APIGatewayProxyStructuredResultV2 };
+
+export type RouteAuthorizer = (request: AuthorizerRequest) => Promise<AuthorizerDecision>;
 
 export interface LocalHttpApi {
   readonly url: string;
@@ -58,7 +76,6 @@ export const startLocalHttpApi = async (
   routes: readonly LocalRoute[],
   options: {
     readonly port?: number;
-    readonly host?: string;
     /** Called once per request answered, e.g. for a log line. */
     readonly onResponse?: (line: { method: string; path: string; status: number; ms: number }) => void;
   } = {},
@@ -76,14 +93,14 @@ export const startLocalHttpApi = async (
     });
     void serve(compiled, request, response);
   });
-  const host = options.host ?? '127.0.0.1';
+  // Loopback only: the local API answers this machine, never the network it is on.
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, host, resolve);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://${host}:${port}`,
+    url: `http://127.0.0.1:${port}`,
     server,
     close: async () =>
       new Promise<void>((resolve) => {
@@ -109,6 +126,21 @@ const serve = async (routes: readonly CompiledRoute[], request: IncomingMessage,
     return send(response, { statusCode: 404, headers: { 'content-type': 'application/json' }, body: '{"message":"Not Found"}' });
   }
 
+  const headers = headersOf(request);
+  const queryStringParameters = queryOf(url);
+  let authorizer: Record<string, unknown> | undefined;
+  if (match.route.authorize !== undefined) {
+    const decision = await match.route.authorize({ headers, queryStringParameters }).catch(
+      (): AuthorizerDecision => ({ allow: false, response: { statusCode: 500, body: '{"message":"Internal Server Error"}' } }),
+    );
+    if (!decision.allow) {
+      // The gateway answers for itself: the function never runs.
+      request.resume();
+      return send(response, { ...decision.response, headers: { 'content-type': 'application/json', ...decision.response.headers } });
+    }
+    authorizer = decision.authorizer;
+  }
+
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
@@ -123,7 +155,7 @@ const serve = async (routes: readonly CompiledRoute[], request: IncomingMessage,
     chunks.push(chunk as Buffer);
   }
   const body = Buffer.concat(chunks);
-  const event = toEvent(match.route, match.values, request, url, method, body);
+  const event = toEvent(match.route, match.values, { request, headers, queryStringParameters, authorizer }, url, method, body);
   try {
     const result = await match.route.handler(event, lambdaContext(match.route.functionName, event.requestContext.requestId));
     send(response, normalise(result));
@@ -137,32 +169,48 @@ const serve = async (routes: readonly CompiledRoute[], request: IncomingMessage,
   }
 };
 
-const toEvent = (
-  route: CompiledRoute,
-  values: RegExpExecArray,
-  request: IncomingMessage,
-  url: URL,
-  method: string,
-  body: Buffer,
-): APIGatewayProxyEventV2 => {
+/** Request headers as HTTP API passes them: lower-cased names, repeated values joined, cookies apart. */
+const headersOf = (request: IncomingMessage): Record<string, string> => {
   const headers: Record<string, string> = {};
-  const cookies: string[] = [];
   for (const [name, value] of Object.entries(request.headers)) {
-    if (value === undefined) continue;
-    if (name === 'cookie') {
-      cookies.push(...(Array.isArray(value) ? value : [value]).flatMap((v) => v.split(/;\s*/)));
-      continue;
-    }
+    if (value === undefined || name === 'cookie') continue;
     headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
   }
-  const pathParameters: Record<string, string> = {};
-  route.parameterNames.forEach((name, index) => {
-    pathParameters[name] = decodeURIComponent(values[index + 1] ?? '');
-  });
+  return headers;
+};
+
+const cookiesOf = (request: IncomingMessage): string[] => {
+  const value = request.headers.cookie;
+  return value === undefined ? [] : (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(/;\s*/));
+};
+
+const queryOf = (url: URL): Record<string, string> => {
   const queryStringParameters: Record<string, string> = {};
   for (const [name, value] of url.searchParams) {
     queryStringParameters[name] = queryStringParameters[name] === undefined ? value : `${queryStringParameters[name]},${value}`;
   }
+  return queryStringParameters;
+};
+
+const toEvent = (
+  route: CompiledRoute,
+  values: RegExpExecArray,
+  parsed: {
+    readonly request: IncomingMessage;
+    readonly headers: Record<string, string>;
+    readonly queryStringParameters: Record<string, string>;
+    readonly authorizer: Record<string, unknown> | undefined;
+  },
+  url: URL,
+  method: string,
+  body: Buffer,
+): APIGatewayProxyEventV2 => {
+  const { request, headers, queryStringParameters, authorizer } = parsed;
+  const cookies = cookiesOf(request);
+  const pathParameters: Record<string, string> = {};
+  route.parameterNames.forEach((name, index) => {
+    pathParameters[name] = decodeURIComponent(values[index + 1] ?? '');
+  });
   const now = new Date();
   const text = body.length === 0 || TEXT_TYPES.test(headers['content-type'] ?? '');
   const routeKey = `${route.method} ${route.path}`;
@@ -177,6 +225,7 @@ const toEvent = (
     ...(route.parameterNames.length > 0 ? { pathParameters } : {}),
     requestContext: {
       accountId: '000000000000',
+      ...(authorizer === undefined ? {} : { authorizer }),
       apiId: 'local',
       domainName: headers.host ?? 'localhost',
       domainPrefix: 'local',

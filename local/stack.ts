@@ -11,7 +11,8 @@ import { type DynamoDbProxy, startDynamoDbProxy } from './dynamodb-proxy';
 import { type EventPattern, matchesPattern } from './event-pattern';
 import { type AcceptedEvent, type DeliveredEvent, type LocalEventBridge, type WireEntry, startLocalEventBridge } from './eventbridge';
 import { FunctionError, LocalFunction, type LocalFunctionSpec } from './functions';
-import { type LocalRoute, startLocalHttpApi } from './http-api';
+import { type LocalRoute, type RouteAuthorizer, startLocalHttpApi } from './http-api';
+import { type LocalIssuer, type SigningKey, createSigningKey, localIssuer, tokenOf, verifyJwt } from './jwt-authorizer';
 import { AsyncInvocations, startLocalLambdaApi } from './lambda-api';
 import { type Schedule, parseSchedule } from './schedule';
 import { StreamPoller } from './stream-poller';
@@ -21,8 +22,11 @@ import {
   type CfnTemplate,
   DEFAULT_ASYNC_INVOKE,
   asyncInvokeSettingsOf,
+  type RouteAuthorization,
   createTablesFromTemplate,
+  jwtAuthorizersOf,
   ordersFunctionsOf,
+  routeAuthorizationsOf,
   streamMappingsOf,
 } from './template';
 
@@ -47,6 +51,8 @@ export interface LocalStackOptions {
   readonly pollIntervalMs?: number;
   /** Variables set on top of every function's own (like `sam local --env-vars`). @default - none */
   readonly environmentOverrides?: Record<string, string>;
+  /** Warnings that must not go unseen (e.g. DynamoDB Local reachable from the network). @default stderr */
+  readonly warn?: (line: string) => void;
 }
 
 export interface LocalFaults {
@@ -78,6 +84,15 @@ export interface LocalStack {
   /** Messages that reached each local queue (failure destinations, dead-letter queues), by logical id. */
   readonly queues: ReadonlyMap<string, unknown[]>;
   readonly events: AcceptedEvent[];
+  /** The local JWT issuer that stands in for the template's authorizers' issuers. */
+  readonly issuer: LocalIssuer;
+  /** How each route (by route key, e.g. `GET /orders/{id}`) is authorized, as the template says. */
+  readonly routeAuthorization: ReadonlyMap<string, RouteAuthorization>;
+  /**
+   * How the DynamoDB Local it started is kept to this machine: `network-namespace`, or `none` (it
+   * listens on every interface, and `warn` said so); `external` when it was given an endpoint.
+   */
+  readonly dynamodbIsolation: 'network-namespace' | 'none' | 'external';
   close(): Promise<void>;
 }
 
@@ -112,8 +127,12 @@ const REGION = 'us-east-1';
 export const startLocalStack = async (options: LocalStackOptions = {}): Promise<LocalStack> => {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const random = options.random ?? Math.random;
+  const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   const assembly = options.assembly ?? (await synthesizeApp());
   const { template } = assembly;
+  // Read first: an authorizer the local stack cannot emulate stops it before anything starts.
+  const routeAuthorization = routeAuthorizationsOf(template);
+  const jwtAuthorizers = jwtAuthorizersOf(template);
   const closers: (() => Promise<void>)[] = [];
   const close = async (): Promise<void> => {
     for (const closer of closers.reverse()) await closer().catch(() => undefined);
@@ -123,7 +142,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
     let engine: DynamoDbLocal | undefined;
     if (options.dynamodbEndpoint === undefined) {
-      engine = await startDynamoDbLocal(options.dataDir === undefined ? {} : { dbPath: path.join(options.dataDir, 'dynamodb') });
+      engine = await startDynamoDbLocal({ warn, ...(options.dataDir === undefined ? {} : { dbPath: path.join(options.dataDir, 'dynamodb') }) });
       closers.push(async () => engine?.stop());
     }
     const dynamodbEndpoint = options.dynamodbEndpoint ?? (engine as DynamoDbLocal).endpoint;
@@ -384,6 +403,12 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       (index) => index.IndexName,
     );
 
+    // The local issuer: a key pair made now; its URL names the port, known once the API listens.
+    const signingKey = await createSigningKey();
+    const audience = [...new Set([...jwtAuthorizers.values()].flatMap((authorizer) => authorizer.audience.map(resolve)))];
+    let issuer: LocalIssuer | undefined;
+    let allowedHosts = new Set<string>();
+
     const admin = adminRoutes({
       health: () => ({
         dynamodb: true,
@@ -410,13 +435,25 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         const event = scheduled === undefined ? (body ?? {}) : { ...scheduledEvent(scheduled.logicalId), ...(body as object) };
         return { found: true, result: await fn.invoke(event) };
       },
+      issuer: () => issuer,
+      isAllowedHost: (host) => host !== undefined && allowedHosts.has(host.toLowerCase()),
     });
 
-    const api = await startLocalHttpApi([...admin, ...httpRoutes(template, functionOf)], {
+    const authorizerOf = (routeKey: string): RouteAuthorizer | undefined => {
+      const rule = routeAuthorization.get(routeKey);
+      const authorizer = rule?.authorizerLogicalId === undefined ? undefined : jwtAuthorizers.get(rule.authorizerLogicalId);
+      if (rule === undefined || authorizer === undefined) return undefined;
+      const accepted = authorizer.audience.map(resolve);
+      return jwtRouteAuthorizer(signingKey, () => issuer?.issuer, accepted, rule, authorizer.identitySource);
+    };
+    const api = await startLocalHttpApi([...admin, ...httpRoutes(template, functionOf, authorizerOf)], {
       port: options.port ?? 3000,
       onResponse: ({ method, path: requestPath, status, ms }) => log(`http   ${method} ${requestPath} ${status} ${ms}ms`),
     });
     closers.push(async () => api.close());
+    const { port } = new URL(api.url);
+    issuer = localIssuer(signingKey, `${api.url}/_local/issuer`, audience);
+    allowedHosts = new Set(['localhost', '127.0.0.1', '[::1]'].map((host) => `${host}:${port}`));
 
     return {
       url: api.url,
@@ -432,6 +469,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       faults,
       queues,
       events,
+      issuer,
+      routeAuthorization,
+      dynamodbIsolation: engine === undefined ? 'external' : engine.isolation,
       close,
     };
   } catch (error: unknown) {
@@ -531,8 +571,12 @@ const functionSpecs = (template: CfnTemplate, assemblyDir: string, resolve: Reso
       };
     });
 
-/** The HTTP API routes of the template, each with the function its integration invokes. */
-const httpRoutes = (template: CfnTemplate, functionOf: (logicalId: string) => LocalFunction): LocalRoute[] =>
+/** The HTTP API routes of the template, each with the function its integration invokes and its authorizer. */
+const httpRoutes = (
+  template: CfnTemplate,
+  functionOf: (logicalId: string) => LocalFunction,
+  authorizerOf: (routeKey: string) => RouteAuthorizer | undefined,
+): LocalRoute[] =>
   Object.values(template.Resources)
     .filter((resource) => resource.Type === 'AWS::ApiGatewayV2::Route')
     .map((route) => {
@@ -542,14 +586,48 @@ const httpRoutes = (template: CfnTemplate, functionOf: (logicalId: string) => Lo
       const integrationId = /"Ref":"([^"]+)"/.exec(target)?.[1] ?? '';
       const uri = template.Resources[integrationId]?.Properties?.IntegrationUri as { 'Fn::GetAtt'?: [string, string] } | undefined;
       const fn = functionOf(uri?.['Fn::GetAtt']?.[0] ?? '');
+      const authorize = authorizerOf(String(props.RouteKey));
       return {
         method,
         path: routePath,
         functionName: fn.spec.name,
+        ...(authorize === undefined ? {} : { authorize }),
         // A function error becomes API Gateway's own opaque 500, as on AWS.
         handler: async (event: APIGatewayProxyEventV2) => (await fn.invoke(event)) as APIGatewayProxyStructuredResultV2,
       };
     });
+
+/**
+ * A route's JWT authorizer, as API Gateway runs it: the token from the identity source, checked
+ * against the local issuer (which stands in for the template's) and the authorizer's audience;
+ * `401 {"message":"Unauthorized"}` (or `403 {"message":"Forbidden"}` without the route's scope)
+ * before the function runs. Until the API listens the issuer has no URL and every token is refused.
+ */
+const jwtRouteAuthorizer =
+  (
+    key: SigningKey,
+    issuerUrl: () => string | undefined,
+    audience: readonly string[],
+    rule: RouteAuthorization,
+    source: { readonly in: 'header' | 'querystring'; readonly name: string },
+  ): RouteAuthorizer =>
+  async ({ headers, queryStringParameters }) => {
+    const issuer = issuerUrl();
+    const value = source.in === 'header' ? headers[source.name] : queryStringParameters[source.name];
+    const verdict =
+      issuer === undefined
+        ? ({ allowed: false, statusCode: 401, wwwAuthenticate: 'Bearer error="invalid_token"' } as const)
+        : await verifyJwt(tokenOf(value), key, { issuer, audience, scopes: rule.scopes });
+    if (verdict.allowed) return { allow: true, authorizer: { jwt: verdict.jwt } };
+    return {
+      allow: false,
+      response: {
+        statusCode: verdict.statusCode,
+        headers: { 'content-type': 'application/json', 'www-authenticate': verdict.wwwAuthenticate },
+        body: JSON.stringify({ message: verdict.statusCode === 401 ? 'Unauthorized' : 'Forbidden' }),
+      },
+    };
+  };
 
 /** Event rules and schedules of the template, with their Lambda targets. */
 const rulesOf = (template: CfnTemplate, resolve: Resolve, byLogicalId: ReadonlyMap<string, LocalFunction>): LocalRule[] =>
@@ -691,6 +769,12 @@ const faultsBody = z.strictObject({
   auditFails: z.boolean().optional(),
 });
 
+const tokenBody = z.strictObject({
+  sub: z.string().min(1).max(255),
+  staff: z.boolean().default(false),
+  expiresInSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(3600),
+});
+
 interface AdminOperations {
   health(): Record<string, unknown>;
   events(aggregateId: string | undefined): DeliveredEvent[];
@@ -698,6 +782,10 @@ interface AdminOperations {
   faults(): LocalFaults;
   setFaults(next: Partial<LocalFaults>): LocalFaults;
   invoke(name: string, body: unknown): Promise<{ found: boolean; result?: unknown }>;
+  /** The local issuer, once the API listens. */
+  issuer(): LocalIssuer | undefined;
+  /** Whether a `Host` header names this stack: localhost, 127.0.0.1 or [::1], with its port. */
+  isAllowedHost(host: string | undefined): boolean;
 }
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
@@ -705,6 +793,42 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResul
   headers: { 'content-type': 'application/json' },
   body: JSON.stringify(body),
 });
+
+const validationFailed = (message: string, error: z.ZodError): APIGatewayProxyStructuredResultV2 =>
+  json(400, {
+    error: {
+      code: 'VALIDATION_FAILED',
+      message,
+      details: error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+    },
+  });
+
+/** The media type of a `content-type` header, without its parameters (`charset`). */
+const mediaTypeOf = (contentType: string | undefined): string => (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+
+/**
+ * What every admin route checks first. The Host must name this stack (a page whose name was
+ * rebound to 127.0.0.1 sends its own name: DNS rebinding), and a request that changes something
+ * must be `application/json`, which a web page can send elsewhere only after a CORS preflight
+ * this stack never answers (a form or a `text/plain` fetch needs none).
+ */
+const adminRefusal = (event: APIGatewayProxyEventV2, ops: AdminOperations): APIGatewayProxyStructuredResultV2 | undefined => {
+  if (!ops.isAllowedHost(event.headers.host)) {
+    return json(403, {
+      error: {
+        code: 'FORBIDDEN',
+        message: 'The admin routes answer only requests to localhost, 127.0.0.1 or [::1] with this port.',
+      },
+    });
+  }
+  const changes = event.requestContext.http.method !== 'GET' && event.requestContext.http.method !== 'HEAD';
+  if (changes && mediaTypeOf(event.headers['content-type']) !== 'application/json') {
+    return json(415, {
+      error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Admin requests that change something must be sent as application/json.' },
+    });
+  }
+  return undefined;
+};
 
 const parseBody = (event: APIGatewayProxyEventV2): unknown => {
   if (event.body === undefined || event.body === '') return undefined;
@@ -719,7 +843,7 @@ const adminRoutes = (ops: AdminOperations): LocalRoute[] => {
     functionName: 'local-admin',
     handler: async (event) => {
       try {
-        return await handle(event);
+        return adminRefusal(event, ops) ?? (await handle(event));
       } catch (error: unknown) {
         return json(400, { error: { code: 'BAD_REQUEST', message: error instanceof Error ? error.message : String(error) } });
       }
@@ -732,15 +856,7 @@ const adminRoutes = (ops: AdminOperations): LocalRoute[] => {
     route('GET', '/_local/faults', async () => json(200, ops.faults())),
     route('PUT', '/_local/faults', async (event) => {
       const parsed = faultsBody.safeParse(parseBody(event) ?? {});
-      if (!parsed.success) {
-        return json(400, {
-          error: {
-            code: 'VALIDATION_FAILED',
-            message: 'The faults are not valid.',
-            details: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
-          },
-        });
-      }
+      if (!parsed.success) return validationFailed('The faults are not valid.', parsed.error);
       const next = Object.fromEntries(Object.entries(parsed.data).filter(([, value]) => value !== undefined));
       return json(200, ops.setFaults(next));
     }),
@@ -755,6 +871,32 @@ const adminRoutes = (ops: AdminOperations): LocalRoute[] => {
         if (error instanceof FunctionError) return json(502, { errorType: error.errorType, errorMessage: error.message });
         throw error;
       }
+    }),
+    route('POST', '/_local/token', async (event) => {
+      const parsed = tokenBody.safeParse(parseBody(event) ?? {});
+      if (!parsed.success) return validationFailed('The token request is not valid.', parsed.error);
+      const issuer = ops.issuer();
+      if (issuer === undefined) return json(503, { error: { code: 'NOT_READY', message: 'The local issuer is not ready yet.' } });
+      return json(200, { token: await issuer.mintToken(parsed.data) });
+    }),
+    // The issuer's discovery document and keys, as an OIDC issuer publishes them.
+    route('GET', '/_local/issuer/.well-known/openid-configuration', async () => {
+      const issuer = ops.issuer();
+      return issuer === undefined
+        ? json(503, { error: { code: 'NOT_READY', message: 'The local issuer is not ready yet.' } })
+        : json(200, {
+            issuer: issuer.issuer,
+            jwks_uri: `${issuer.issuer}/.well-known/jwks.json`,
+            id_token_signing_alg_values_supported: ['RS256'],
+            response_types_supported: ['token'],
+            subject_types_supported: ['public'],
+          });
+    }),
+    route('GET', '/_local/issuer/.well-known/jwks.json', async () => {
+      const issuer = ops.issuer();
+      return issuer === undefined
+        ? json(503, { error: { code: 'NOT_READY', message: 'The local issuer is not ready yet.' } })
+        : json(200, await issuer.jwks());
     }),
   ];
 };

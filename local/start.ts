@@ -49,6 +49,9 @@ const main = async (): Promise<void> => {
   }
 
   const ms = Date.now() - started;
+  const secured = [...stack.routeAuthorization.values()].filter((rule) => rule.type === 'JWT').length;
+  const tokenCommand =
+    `TOKEN=$(curl -s -X POST ${stack.url}/_local/token -H 'content-type: application/json' -d '{"sub":"c-1"}' | cut -d'"' -f4)`;
   const routes = Object.values(stack.template.Resources)
     .filter((resource) => resource.Type === 'AWS::ApiGatewayV2::Route')
     .map((resource) => String(resource.Properties?.RouteKey));
@@ -58,16 +61,18 @@ const main = async (): Promise<void> => {
     '',
     `  API          ${stack.url}`,
     ...routes.sort().map((route) => `               ${route}`),
-    `  admin        ${stack.url}/_local/health  /_local/events  /_local/outbox  /_local/faults  /_local/functions/{name}/invoke`,
+    `  auth         ${secured === 0 ? 'none: no route has an authorizer' : `JWT on ${secured} of ${stack.routeAuthorization.size} routes, issuer ${stack.issuer.issuer} (tokens: POST /_local/token)`}`,
+    `  admin        ${stack.url}/_local/health  /_local/events  /_local/outbox  /_local/faults  /_local/functions/{name}/invoke  /_local/token`,
     `  functions    ${[...stack.functions.keys()].join(', ')}`,
     `  lambda api   ${stack.lambdaEndpoint} (Invoke, as AWS_ENDPOINT_URL_LAMBDA)`,
-    `  tables       ${Object.values(stack.tables).join(', ')}`,
+    `  tables       ${Object.values(stack.tables).join(', ')} (DynamoDB Local ${stack.dynamodbIsolation === 'network-namespace' ? 'in its own network namespace, on loopback' : 'on every interface: see the warning above'})`,
     `  streams      ${stack.pollers.map((p) => `-> ${p.functionName}`).join(', ') || 'none'}`,
     `  bus rules    ${stack.rules.filter((r) => r.pattern !== undefined).map((r) => r.logicalId).join(', ') || 'none'}`,
     `  schedules    ${stack.rules.filter((r) => r.schedule !== undefined).map((r) => `${r.logicalId} ${r.schedule?.expression}`).join(', ') || 'none'}`,
     `  data         ${dataDir === undefined ? 'in memory (--in-memory): nothing is kept' : `${path.relative(process.cwd(), dataDir)}/ (DynamoDB, events.jsonl, stream checkpoints)`}`,
     '',
-    `Try: curl -si -X POST ${stack.url}/orders -H 'content-type: application/json' \\`,
+    ...(secured === 0 ? [] : [`Try: ${tokenCommand}`]),
+    `${secured === 0 ? 'Try:' : '    '} curl -si -X POST ${stack.url}/orders -H 'content-type: application/json'${secured === 0 ? '' : ' -H "authorization: Bearer $TOKEN"'} \\`,
     `       -d '{"customerId":"c-1","currency":"EUR","items":[{"sku":"A-1","quantity":2,"unitPrice":1250}]}'`,
     `     curl -s ${stack.url}/_local/events`,
     '',

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { DynamoOrderReader } from '../../lambdas/adapters/dynamodb-order-repository';
 import type { Order } from '../../lambdas/domain/order';
 import { outboxOf } from '../support/dynamodb';
-import { useE2e } from '../support/e2e';
+import { STAFF, useE2e } from '../support/e2e';
 
-const ctx = useE2e();
+const ctx = useE2e({ caller: STAFF });
 
 const codeOf = (body: unknown): string | undefined => (body as { error?: { code?: string } }).error?.code;
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Order } from '../../lambdas/domain/order';
 import { outboxOf, scanAll } from '../support/dynamodb';
-import { eventually, useE2e, validOrder } from '../support/e2e';
+import { eventually, STAFF, useE2e, validOrder } from '../support/e2e';
 
-const ctx = useE2e();
+const ctx = useE2e({ caller: STAFF });
 
 interface DeliveredEvent {
   readonly 'detail-type': string;

@@ -3,11 +3,11 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logicalIdOf } from '../../local/template';
 import { localEventBridgeClient } from '../support/eventbridge';
-import { eventually, useE2e } from '../support/e2e';
+import { eventually, STAFF, useE2e } from '../support/e2e';
 import { invokeJson, localLambdaClient } from '../support/lambda';
 
 /** The local stack's faults of issue 9: refused orders on the bus, a failing projector, a failing audit. */
-const ctx = useE2e();
+const ctx = useE2e({ caller: STAFF });
 
 const NO_FAULTS = {
   eventBridgeFailureRate: 0,

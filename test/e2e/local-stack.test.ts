@@ -9,10 +9,10 @@ import type { Order } from '../../lambdas/domain/order';
 import { startLocalStack } from '../../local/stack';
 import { loadCloudAssembly } from '../../local/synth';
 import { localEventBridgeClient } from '../support/eventbridge';
-import { eventually, useE2e, validOrder } from '../support/e2e';
+import { eventually, STAFF, useE2e, validOrder } from '../support/e2e';
 
 /** The local stack itself: admin routes, events flowing, faults, parity with the template, restarts. */
-const ctx = useE2e();
+const ctx = useE2e({ caller: STAFF });
 
 interface DeliveredEvent {
   readonly 'detail-type': string;
@@ -157,6 +157,8 @@ describe('parity with the template', () => {
 });
 
 describe('a restart', () => {
+  const CALLER = { sub: 'c-1', staff: false, expiresInSeconds: 600 };
+
   it('keeps orders and the event log, and publishes nothing again', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'local-stack-'));
     const assembly = loadCloudAssembly(inject('cloudAssemblyDir'));
@@ -164,7 +166,7 @@ describe('a restart', () => {
       const first = await startLocalStack({ port: 0, assembly, dataDir, log: () => undefined, pollIntervalMs: 50 });
       const created = await fetch(`${first.url}/orders`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await first.issuer.mintToken(CALLER)}` },
         body: JSON.stringify(validOrder()),
       });
       const order = (await created.json()) as Order;
@@ -173,7 +175,10 @@ describe('a restart', () => {
 
       const second = await startLocalStack({ port: 0, assembly, dataDir, log: () => undefined, pollIntervalMs: 50 });
       try {
-        const read = await fetch(`${second.url}/orders/${order.id}`);
+        // A restarted stack has a new key pair: tokens of the last run are refused, as another issuer's are.
+        const read = await fetch(`${second.url}/orders/${order.id}`, {
+          headers: { authorization: `Bearer ${await second.issuer.mintToken(CALLER)}` },
+        });
         await sleep(1500);
         const events = (await (await fetch(`${second.url}/_local/events?aggregateId=${order.id}`)).json()) as { events: unknown[] };
 

@@ -37,9 +37,15 @@ describe('npm start', () => {
         health = await fetch(`http://127.0.0.1:${port}/_local/health`).catch(() => undefined);
         if (health?.status !== 200) await sleep(100);
       }
-      const created = await fetch(`http://127.0.0.1:${port}/orders`, {
+      const minted = await fetch(`http://127.0.0.1:${port}/_local/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sub: 'c-1' }),
+      });
+      const { token } = (await minted.json()) as { token: string };
+      const created = await fetch(`http://127.0.0.1:${port}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({ customerId: 'c-1', currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 1 }] }),
       });
 
@@ -47,6 +53,8 @@ describe('npm start', () => {
       expect(created.status).toBe(201);
       expect(run.output()).toContain(`API          http://127.0.0.1:${port}`);
       expect(run.output()).toContain('in memory (--in-memory): nothing is kept');
+      expect(run.output()).toMatch(/auth {9}JWT on (\d+) of \1 routes, issuer http:\/\/127\.0\.0\.1:\d+\/_local\/issuer/);
+      expect(run.output()).toContain(`TOKEN=$(curl -s -X POST http://127.0.0.1:${port}/_local/token`);
     } finally {
       run.child.kill('SIGINT');
     }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Order } from '../../lambdas/domain/order';
 import { outboxOf } from '../support/dynamodb';
-import { useE2e, validOrder } from '../support/e2e';
+import { STAFF, useE2e, validOrder } from '../support/e2e';
 
-const ctx = useE2e();
+const ctx = useE2e({ caller: STAFF });
 
 describe('POST /orders', () => {
   it('places an order at version 1 with its total, Location and ETag', async () => {

@@ -3,13 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { orderFromItem } from '../../lambdas/adapters/dynamodb-order-repository';
 import type { Order } from '../../lambdas/domain/order';
 import { scanAll } from '../support/dynamodb';
-import { type HttpResult, useE2e } from '../support/e2e';
+import { type HttpResult, STAFF, useE2e } from '../support/e2e';
 
 /**
  * The read side on the local stack: events flow relay -> bus -> rule -> projector -> read model.
  * Reads wait at most 250 ms here (the deployed default is 1 s) so the paused-relay run is quick.
  */
-const ctx = useE2e({ environmentOverrides: { MIN_VERSION_WAIT_MS: '250' } });
+const ctx = useE2e({ caller: STAFF, environmentOverrides: { MIN_VERSION_WAIT_MS: '250' } });
 
 const codeOf = (result: HttpResult): string | undefined => (result.body as { error?: { code?: string } }).error?.code;
 

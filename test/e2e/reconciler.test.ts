@@ -1,10 +1,10 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { Order } from '../../lambdas/domain/order';
-import { eventually, useE2e } from '../support/e2e';
+import { eventually, STAFF, useE2e } from '../support/e2e';
 
 /** The reconciler and TTL pruning on the local stack, invoked as its schedule would. */
-const ctx = useE2e();
+const ctx = useE2e({ caller: STAFF });
 
 
 

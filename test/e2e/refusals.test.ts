@@ -1,13 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Order } from '../../lambdas/domain/order';
 import type { TableCounts } from '../support/dynamodb';
-import { type HttpResult, useE2e, validOrder } from '../support/e2e';
+import { type HttpResult, STAFF, useE2e, validOrder } from '../support/e2e';
 
 /**
  * Every refusal of CONTRACT.md: the status, the code, the error body, and that nothing was
  * written (no order, no version bump, no outbox item, no idempotency record).
  */
-const ctx = useE2e();
+const ctx = useE2e({ caller: STAFF });
 let order: Order;
 
 beforeAll(async () => {

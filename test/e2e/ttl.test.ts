@@ -2,13 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { outboxOf, scanAll } from '../support/dynamodb';
-import { eventually, useE2e } from '../support/e2e';
+import { eventually, STAFF, useE2e } from '../support/e2e';
 
 /**
  * TTL pruning on the local stack. Pruning removes outbox items on purpose, so this file does not
  * check the one-event-per-version invariant at the end (every other e2e file does).
  */
-const ctx = useE2e({ checkInvariant: false });
+const ctx = useE2e({ caller: STAFF, checkInvariant: false });
 
 
 

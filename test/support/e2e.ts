@@ -16,15 +16,51 @@ export interface HttpResult {
   readonly body: unknown;
 }
 
-export interface E2eContext {
+/** Who a request comes from: the `sub` of its token, and whether the token is a staff member's. */
+export interface Caller {
+  readonly sub: string;
+  readonly staff?: boolean;
+}
+
+/** The caller every request has unless a test says otherwise: a customer. */
+export const CUSTOMER: Caller = { sub: 'c-1' };
+/**
+ * A member of the staff group, who may act on any order: the caller of the suites about the
+ * outbox and the order lifecycle (confirm, ship, orders of many customers); who may do what has
+ * suites of its own.
+ */
+export const STAFF: Caller = { sub: 'staff-1', staff: true };
+
+export interface RequestInit {
+  readonly body?: string | Buffer;
+  /** An `authorization` header here (any case) is sent as it is, instead of the caller's token. */
+  readonly headers?: Record<string, string>;
+}
+
+/**
+ * Requests to the local stack as one caller: each carries `Authorization: Bearer <token>`, a
+ * token minted for that caller through `POST /_local/token`, unless `headers` has its own
+ * `authorization` (a forged or expired token, say). An anonymous client sends none.
+ */
+export interface E2eClient {
+  /** `undefined`: anonymous, no token. */
+  readonly caller: Caller | undefined;
+  request(method: string, path: string, init?: RequestInit): Promise<HttpResult>;
+  post(path: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResult>;
+  get(path: string, headers?: Record<string, string>): Promise<HttpResult>;
+  /** Places `validOrder(overrides)` (for a customer, `customerId` defaults to their `sub`) and expects 201. */
+  placeOrder(overrides?: Partial<PlaceOrderBody>, headers?: Record<string, string>): Promise<Order>;
+}
+
+export interface E2eContext extends E2eClient {
   readonly api: LocalStack;
   readonly client: DynamoDBClient;
   readonly doc: DynamoDBDocumentClient;
   readonly tables: TestTables;
-  request(method: string, path: string, init?: { body?: string | Buffer; headers?: Record<string, string> }): Promise<HttpResult>;
-  post(path: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResult>;
-  get(path: string, headers?: Record<string, string>): Promise<HttpResult>;
-  placeOrder(overrides?: Partial<PlaceOrderBody>, headers?: Record<string, string>): Promise<Order>;
+  /** The same requests as another caller, or with no token at all (`'anonymous'`). */
+  as(caller: Caller | 'anonymous'): E2eClient;
+  /** A token from `POST /_local/token`. */
+  token(request: { sub: string; staff?: boolean; expiresInSeconds?: number }): Promise<string>;
   /** `PUT /_local/faults`. */
   setFaults(faults: Record<string, unknown>): Promise<HttpResult>;
   counts(): Promise<TableCounts>;
@@ -56,6 +92,8 @@ export interface E2eOptions {
   /** Check one outbox event per order version at the end. @default true */
   readonly checkInvariant?: boolean;
   readonly environmentOverrides?: Record<string, string>;
+  /** Who the context's own requests come from. @default CUSTOMER (`c-1`) */
+  readonly caller?: Caller;
 }
 
 export const startE2e = async (options: E2eOptions = {}): Promise<E2eContext> => {
@@ -73,7 +111,7 @@ export const startE2e = async (options: E2eOptions = {}): Promise<E2eContext> =>
   const doc = documentClient(client);
   const tables = ordersTablesOf(assembly.template, api.tables);
 
-  const request: E2eContext['request'] = async (method, path, init = {}) => {
+  const send = async (method: string, path: string, init: RequestInit = {}): Promise<HttpResult> => {
     const response = await fetch(`${api.url}${path}`, {
       method,
       headers: init.headers ?? {},
@@ -88,28 +126,59 @@ export const startE2e = async (options: E2eOptions = {}): Promise<E2eContext> =>
     }
     return { status: response.status, headers: response.headers, text, body };
   };
-  const post: E2eContext['post'] = async (path, body, headers = {}) =>
-    request('POST', path, {
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+  const token: E2eContext['token'] = async ({ sub, staff = false, expiresInSeconds = 3600 }) => {
+    const minted = await send('POST', '/_local/token', {
+      body: JSON.stringify({ sub, staff, expiresInSeconds }),
+      headers: { 'content-type': 'application/json' },
     });
-  const get: E2eContext['get'] = async (path, headers = {}) => request('GET', path, { headers });
-  const placeOrder: E2eContext['placeOrder'] = async (overrides, headers) => {
-    const result = await post('/orders', validOrder(overrides), headers);
-    expect(result.status).toBe(201);
-    return result.body as Order;
+    expect(minted.status).toBe(200);
+    return (minted.body as { token: string }).token;
   };
+  // One token per caller for the whole file: tokens last an hour.
+  const tokens = new Map<string, Promise<string>>();
+  const tokenOf = (caller: Caller): Promise<string> => {
+    const key = JSON.stringify([caller.sub, caller.staff === true]);
+    let minted = tokens.get(key);
+    if (minted === undefined) {
+      minted = token({ sub: caller.sub, staff: caller.staff === true });
+      tokens.set(key, minted);
+    }
+    return minted;
+  };
+  const clientFor = (caller: Caller | undefined): E2eClient => {
+    const request: E2eClient['request'] = async (method, path, init = {}) => {
+      const headers = init.headers ?? {};
+      const own = Object.keys(headers).some((name) => name.toLowerCase() === 'authorization');
+      return send(method, path, {
+        ...init,
+        headers: caller === undefined || own ? headers : { authorization: `Bearer ${await tokenOf(caller)}`, ...headers },
+      });
+    };
+    const post: E2eClient['post'] = async (path, body, headers = {}) =>
+      request('POST', path, {
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      });
+    const get: E2eClient['get'] = async (path, headers = {}) => request('GET', path, { headers });
+    const placeOrder: E2eClient['placeOrder'] = async (overrides, headers) => {
+      const ownCustomer = caller === undefined || caller.staff === true ? {} : { customerId: caller.sub };
+      const result = await post('/orders', validOrder({ ...ownCustomer, ...overrides }), headers);
+      expect(result.status).toBe(201);
+      return result.body as Order;
+    };
+    return { caller, request, post, get, placeOrder };
+  };
+  const own = clientFor(options.caller ?? CUSTOMER);
   const setFaults: E2eContext['setFaults'] = async (faults) =>
-    request('PUT', '/_local/faults', { body: JSON.stringify(faults), headers: { 'content-type': 'application/json' } });
+    send('PUT', '/_local/faults', { body: JSON.stringify(faults), headers: { 'content-type': 'application/json' } });
   return {
+    ...own,
     api,
     client,
     doc,
     tables,
-    request,
-    post,
-    get,
-    placeOrder,
+    as: (caller) => clientFor(caller === 'anonymous' ? undefined : caller),
+    token,
     setFaults,
     counts: async () => countAll(doc, tables),
     close: async () => {

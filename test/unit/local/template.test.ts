@@ -1,5 +1,15 @@
-import { describe, expect, it } from 'vitest';
-import { DEFAULT_ASYNC_INVOKE, asyncInvokeSettingsOf, logicalIdOf, ordersFunctionsOf, synthesizeOrdersTemplate } from '../../../local/template';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_ASYNC_INVOKE,
+  UnsupportedAuthorizerError,
+  asyncInvokeSettingsOf,
+  jwtAuthorizersOf,
+  logicalIdOf,
+  ordersFunctionsOf,
+  routeAuthorizationsOf,
+  synthesizeOrdersTemplate,
+} from '../../../local/template';
+import { synthesizeAuthApp } from '../../support/auth-app';
 
 const template = synthesizeOrdersTemplate();
 
@@ -32,5 +42,75 @@ describe('asyncInvokeSettingsOf', () => {
     const relay = logicalIdOf(template, 'OrdersService/Outbox/Relay/Resource');
 
     expect(asyncInvokeSettingsOf(template).has(relay)).toBe(false);
+  });
+});
+
+describe('the HTTP API authorizers of a template', () => {
+  const app = synthesizeAuthApp();
+  afterAll(() => app.remove());
+  const authorizerNamed = (name: string) => [...jwtAuthorizersOf(app.template).values()].find((authorizer) => authorizer.name === name);
+
+  it("reads a user pool authorizer's issuer and audience as the template has them (Fn::Join, Ref), from the Authorization header", () => {
+    const userPool = authorizerNamed('UserPool');
+
+    expect(JSON.stringify(userPool?.issuer)).toContain('cognito-idp.');
+    expect(userPool?.audience).toEqual([{ Ref: logicalIdOf(app.template, 'AuthApp/Users/Cli/Resource') }]);
+    expect(userPool?.identitySource).toEqual({ in: 'header', name: 'authorization' });
+  });
+
+  it("reads a JWT authorizer's literal issuer and audience", () => {
+    expect(authorizerNamed('Partners')).toMatchObject({ issuer: 'https://partners.example.com', audience: ['partner-api'] });
+  });
+
+  it('gives every route its authorizer and scopes, and leaves a route without one open', () => {
+    const routes = routeAuthorizationsOf(app.template);
+    const userPool = authorizerNamed('UserPool')?.logicalId;
+
+    expect(routes.get('GET /things')).toEqual({ type: 'JWT', authorizerLogicalId: userPool, scopes: [] });
+    expect(routes.get('POST /things')).toEqual({ type: 'JWT', authorizerLogicalId: userPool, scopes: [] });
+    expect(routes.get('GET /partners')).toEqual({ type: 'JWT', authorizerLogicalId: authorizerNamed('Partners')?.logicalId, scopes: ['partners/read'] });
+    expect(routes.get('GET /open')).toEqual({ type: 'NONE', scopes: [] });
+  });
+
+  it('refuses a Lambda (REQUEST) authorizer with one error that names it and what is supported', () => {
+    const template = {
+      Resources: {
+        Custom: { Type: 'AWS::ApiGatewayV2::Authorizer', Properties: { AuthorizerType: 'REQUEST', IdentitySource: ['$request.header.Authorization'] } },
+      },
+    };
+
+    expect(() => routeAuthorizationsOf(template)).toThrow(UnsupportedAuthorizerError);
+    expect(() => routeAuthorizationsOf(template)).toThrow(/Authorizer Custom is of type REQUEST; the local stack emulates only JWT authorizers/);
+  });
+
+  it('refuses a route that needs IAM authorization', () => {
+    const template = {
+      Resources: { Route: { Type: 'AWS::ApiGatewayV2::Route', Properties: { RouteKey: 'GET /x', AuthorizationType: 'AWS_IAM' } } },
+    };
+
+    expect(() => routeAuthorizationsOf(template)).toThrow(/Route GET \/x \(Route\) uses AuthorizationType AWS_IAM/);
+  });
+
+  it('refuses a JWT route whose authorizer is not in the template', () => {
+    const template = {
+      Resources: {
+        Route: { Type: 'AWS::ApiGatewayV2::Route', Properties: { RouteKey: 'GET /x', AuthorizationType: 'JWT', AuthorizerId: 'abc123' } },
+      },
+    };
+
+    expect(() => routeAuthorizationsOf(template)).toThrow(UnsupportedAuthorizerError);
+  });
+
+  it('reads an identity source in the query string', () => {
+    const template = {
+      Resources: {
+        Jwt: {
+          Type: 'AWS::ApiGatewayV2::Authorizer',
+          Properties: { AuthorizerType: 'JWT', IdentitySource: ['$request.querystring.access_token'], JwtConfiguration: { Issuer: 'https://i', Audience: ['a'] } },
+        },
+      },
+    };
+
+    expect(jwtAuthorizersOf(template).get('Jwt')?.identitySource).toEqual({ in: 'querystring', name: 'access_token' });
   });
 });
