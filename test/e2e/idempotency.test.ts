@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Order } from '../../lambdas/domain/order';
 import { outboxOf, scanAll } from '../support/dynamodb';
+import { idempotencyRecordKey } from '../../lambdas/adapters/dynamodb-order-repository';
 import { eventually, STAFF, useE2e, validOrder } from '../support/e2e';
 
 const ctx = useE2e({ caller: STAFF });
@@ -117,7 +118,7 @@ describe('Idempotency-Key', () => {
     await ctx.post('/orders', validOrder(), { 'idempotency-key': 'ttl-1' });
 
     const records = await scanAll(ctx.doc, ctx.tables.idempotency);
-    const record = records.find((item) => item.idempotencyKey === 'ttl-1');
+    const record = records.find((item) => item.idempotencyKey === idempotencyRecordKey({ owner: STAFF.sub, key: 'ttl-1' }));
 
     expect(record?.expiresAt).toBeGreaterThanOrEqual(started + 24 * 60 * 60);
     expect(record?.expiresAt).toBeLessThanOrEqual(started + 24 * 60 * 60 + 5);
