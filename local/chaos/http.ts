@@ -8,15 +8,22 @@ export interface HttpAnswer {
 
 /** What the retries saw, for the progress line and the table. */
 export interface HttpStats {
-  /** Attempts that were sent again (a network error or a 5xx). */
+  /** Attempts that were sent again (a network error, a 5xx, or a 401 for a stale token). */
   retries: number;
   networkErrors: number;
   serverErrors: number;
+  unauthorized: number;
 }
 
 export interface SendOptions {
   readonly body?: unknown;
-  readonly headers?: Record<string, string>;
+  /**
+   * Read on every attempt, so a retry carries the current token: a restarted stack has a new
+   * issuer key, and a token minted before the restart is refused.
+   */
+  readonly headers?: Record<string, string> | (() => Record<string, string>);
+  /** Send again on a 401 too, with fresh headers (a token the restart made stale). @default false */
+  readonly retryUnauthorized?: boolean;
   /** Send again, the same request, on a network error (always) and on a 5xx (when true). @default true */
   readonly retryServerErrors?: boolean;
   /** Give up after this long. @default 180 s (a restart of the local stack takes a few seconds) */
@@ -57,7 +64,7 @@ const describe = (error: unknown): string => {
  * until a deadline. A stack restart in the middle looks exactly like that to the client.
  */
 export class ChaosHttp {
-  public readonly stats: HttpStats = { retries: 0, networkErrors: 0, serverErrors: 0 };
+  public readonly stats: HttpStats = { retries: 0, networkErrors: 0, serverErrors: 0, unauthorized: 0 };
 
   public constructor(
     private readonly baseUrl: string,
@@ -68,9 +75,10 @@ export class ChaosHttp {
   public async send(method: string, path: string, options: SendOptions = {}): Promise<HttpAnswer> {
     const deadline = Date.now() + (options.deadlineMs ?? 180_000);
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const headers = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers };
     for (let attempt = 0; ; attempt++) {
       if (this.signal.aborted) throw new ChaosAbortedError();
+      const own = typeof options.headers === 'function' ? options.headers() : options.headers;
+      const headers = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...own };
       let failure: unknown;
       try {
         const response = await fetch(`${this.baseUrl}${path}`, {
@@ -81,11 +89,15 @@ export class ChaosHttp {
           signal: AbortSignal.any([this.signal, AbortSignal.timeout(options.timeoutMs ?? 120_000)]),
         });
         const text = await response.text();
-        if (response.status < 500 || options.retryServerErrors === false) {
+        if (response.status === 401 && options.retryUnauthorized === true) {
+          this.stats.unauthorized += 1;
+          failure = new Error(`HTTP 401: ${text.slice(0, 200)}`);
+        } else if (response.status < 500 || options.retryServerErrors === false) {
           return { status: response.status, headers: response.headers, body: parse(text) };
+        } else {
+          this.stats.serverErrors += 1;
+          failure = new Error(`HTTP ${response.status}: ${text.slice(0, 200)}`);
         }
-        this.stats.serverErrors += 1;
-        failure = new Error(`HTTP ${response.status}: ${text.slice(0, 200)}`);
       } catch (error: unknown) {
         if (this.signal.aborted) throw new ChaosAbortedError();
         this.stats.networkErrors += 1;

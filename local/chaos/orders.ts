@@ -78,10 +78,12 @@ export class OrderDriver {
           : command === 'cancel'
             ? { reason: 'chaos' }
             : undefined;
-    // A network error or a 5xx sends the same request again, same key: one change, whatever happened.
+    // A network error, a 5xx or a token made stale by a restart sends the same request again,
+    // same key: one change, whatever happened.
     const answer = await this.options.http.send('POST', route, {
       ...(body === undefined ? {} : { body }),
-      headers: { 'idempotency-key': `chaos-${this.runId}-${index}-${command}`, ...this.options.auth() },
+      headers: () => ({ 'idempotency-key': `chaos-${this.runId}-${index}-${command}`, ...this.options.auth() }),
+      retryUnauthorized: true,
     });
     if (answer.status !== 200 && answer.status !== 201) {
       this.refusals.push(`${command} ${orderId ?? `(order #${index})`}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`);
