@@ -162,14 +162,15 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         ? readFileSync(eventLog, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as AcceptedEvent)
         : [];
 
-    const faults: LocalFaults = {
+    const noFaults = (): LocalFaults => ({
       eventBridgeFailureRate: 0,
       relayCrashAfterPublishRate: 0,
       relayPaused: false,
       eventBridgeRejectAggregateIds: [],
       projectorFailureRate: 0,
       auditFails: false,
-    };
+    });
+    const faults: LocalFaults = noFaults();
     let rejectedAggregates = new Set<string>();
     const queues = new Map<string, unknown[]>();
     const sendToQueue = (logicalId: string, message: unknown): void => {
@@ -422,8 +423,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
           .map((accepted) => accepted.event),
       outbox: async () => (outboxTable === undefined ? undefined : outboxStats(dynamodb, outboxTable, outboxIndexes.includes(PARKED_INDEX))),
       faults: () => faults,
+      // A PUT states the whole set: a fault it leaves out is off (CONTRACT.md).
       setFaults: (next) => {
-        Object.assign(faults, next);
+        Object.assign(faults, noFaults(), next);
         applyFaults();
         log(`fault  ${JSON.stringify(faults)}`);
         return faults;

@@ -39,6 +39,16 @@ describe('local faults', () => {
     expect(read.body).toEqual({ ...NO_FAULTS, eventBridgeRejectAggregateIds: ['o-1', 'o-2'], projectorFailureRate: 0.25, auditFails: true });
   });
 
+  it('turns off every fault a PUT leaves out, as CONTRACT.md says', async () => {
+    await ctx.setFaults({ projectorFailureRate: 0.5, auditFails: true });
+
+    const set = await ctx.setFaults({ relayCrashAfterPublishRate: 0.1 });
+
+    expect(set.body).toEqual({ ...NO_FAULTS, relayCrashAfterPublishRate: 0.1 });
+    expect((await ctx.get('/_local/faults')).body).toEqual({ ...NO_FAULTS, relayCrashAfterPublishRate: 0.1 });
+    await ctx.setFaults(NO_FAULTS);
+  });
+
   it.each([
     ['a list that is not one', { eventBridgeRejectAggregateIds: 'o-1' }],
     ['an id that is not a string', { eventBridgeRejectAggregateIds: ['o-1', 7] }],
