@@ -35,6 +35,8 @@ export interface ChangeCursor {
   readonly id: string;
 }
 
+const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 const after = (order: ChangedOrder, cursor: ChangeCursor | undefined): boolean =>
   cursor === undefined || order.updatedAt > cursor.updatedAt || (order.updatedAt === cursor.updatedAt && order.id > cursor.id);
 
@@ -79,6 +81,8 @@ export const ordersChangedSince = async (
     } while (start !== undefined && taken <= limit);
     more ||= start !== undefined;
   }
-  candidates.sort((a, b) => a.updatedAt.localeCompare(b.updatedAt) || a.id.localeCompare(b.id));
+  // Code-point order, the order `after` compares in (and DynamoDB sorts in): a locale collation
+  // weighs the dashes of ids differently, which would let the cursor skip an order.
+  candidates.sort((a, b) => byCodePoint(a.updatedAt, b.updatedAt) || byCodePoint(a.id, b.id));
   return { orders: candidates.slice(0, limit), itemsRead, more: more || candidates.length > limit };
 };

@@ -92,7 +92,7 @@ export class OutboxSweeper {
       });
       // Oldest first across shards, and no more than the run may still take.
       const fresh = due.filter((item) => !handled.has(keyOf(item)));
-      fresh.sort((a, b) => (a.pendingSince ?? '').localeCompare(b.pendingSince ?? ''));
+      fresh.sort((a, b) => ((a.pendingSince ?? '') < (b.pendingSince ?? '') ? -1 : (a.pendingSince ?? '') > (b.pendingSince ?? '') ? 1 : 0));
       const batch = fresh.slice(0, wanted);
       more ||= fresh.length > batch.length;
       if (batch.length === 0) break;

@@ -132,8 +132,9 @@ describe('the orders audit within its budget', () => {
       [1, false],
       [2, true],
     ]);
-    // Oldest change first; orders changed in the same millisecond go by id.
-    const ids = changes.map((c) => c.order).sort((a, b) => a.updatedAt.localeCompare(b.updatedAt) || a.id.localeCompare(b.id)).map((o) => o.id);
+    // Oldest change first; orders changed in the same millisecond go by id (code-point order).
+    const key = (o: { updatedAt: string; id: string }) => `${o.updatedAt}\u0000${o.id}`;
+    const ids = changes.map((c) => c.order).sort((a, b) => (key(a) < key(b) ? -1 : 1)).map((o) => o.id);
     expect(repairer.repaired.map((item) => item.aggregateId)).toEqual([...ids, ...ids.slice(0, 2)]);
   });
 
