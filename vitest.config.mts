@@ -14,17 +14,20 @@ const env = {
   AWS_SECRET_ACCESS_KEY: 'local',
 };
 
+/** One temp folder per run, removed at its end (test/support/tmpdir-global-setup.ts). */
+const TMPDIR_SETUP = 'test/support/tmpdir-global-setup.ts';
+
 export default defineConfig({
   test: {
     projects: [
       {
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env, testTimeout: 60_000, hookTimeout: 60_000 },
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], globalSetup: [TMPDIR_SETUP], env, testTimeout: 60_000, hookTimeout: 60_000 },
       },
       {
         test: {
           name: 'dynamodb',
           include: ['test/dynamodb/**/*.test.ts'],
-          globalSetup: ['test/support/dynamodb-global-setup.ts'],
+          globalSetup: [TMPDIR_SETUP, 'test/support/dynamodb-global-setup.ts'],
           env,
           testTimeout: 60_000,
           hookTimeout: 120_000,
@@ -34,7 +37,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          globalSetup: ['test/support/e2e-global-setup.ts'],
+          globalSetup: [TMPDIR_SETUP, 'test/support/e2e-global-setup.ts'],
           env,
           testTimeout: 60_000,
           hookTimeout: 120_000,
