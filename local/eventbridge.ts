@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { entrySize } from '../lambdas/outbox/entries';
+import { listenOnLoopback } from './loopback-server';
 
 /** An event as EventBridge delivers it to a target, with the bus that accepted it. */
 export interface DeliveredEvent {
@@ -202,13 +202,9 @@ export const startLocalEventBridge = async (options: LocalEventBridgeOptions = {
     response.end(body);
   };
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const listener = await listenOnLoopback(server, options.port);
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: listener.endpoint,
     accepted,
     calls,
     setFaults: (next) => {
@@ -218,11 +214,7 @@ export const startLocalEventBridge = async (options: LocalEventBridgeOptions = {
       accepted.length = 0;
       calls.length = 0;
     },
-    close: async () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: listener.close,
   };
 };
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { FunctionError, type LocalFunction } from './functions';
 import type { AsyncInvokeSettings } from './template';
+import { listenOnLoopback } from './loopback-server';
 
 /** What Lambda sends to the on-failure destination of an asynchronous invocation it gave up on. */
 export interface AsyncInvocationRecord {
@@ -219,19 +219,7 @@ export const startLocalLambdaApi = async (options: LocalLambdaApiOptions): Promi
   const server = createServer((request, response) => {
     handle(request, response).catch(() => response.destroy());
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    close: async () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOnLoopback(server, options.port);
 };
 
 /** A restJson1 error as Lambda answers it: the type in `x-amzn-ErrorType`, `{Type, Message}` in the body. */
