@@ -129,7 +129,8 @@ export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Pr
   }
   const { jar, libraryPath } = dynamoDbLocalJar();
   const args = [`-Djava.library.path=${libraryPath}`, '-jar', jar, '-port', String(listener === undefined ? port : NAMESPACED_PORT)];
-  args.push('-sharedDb', '-disableTelemetry');
+  // CORS for no web origin (the jar's default is '*'): a page the developer visits cannot call it.
+  args.push('-sharedDb', '-disableTelemetry', '-cors', 'http://127.0.0.1');
   if (options.dbPath === undefined) {
     args.push('-inMemory');
   } else {

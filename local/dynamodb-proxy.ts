@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, type IncomingMessage, type ServerResponse, createServer, request as httpRequest } from 'node:http';
-import { listenOnLoopback } from './loopback-server';
+import { listenOnLoopback, refuseUnlessLocalSdk } from './loopback-server';
 
 /** A DynamoDB request as the proxy sees it: the operation (`X-Amz-Target`) and the parsed JSON body. */
 export interface DynamoDbRequest {
@@ -68,6 +68,7 @@ export const startDynamoDbProxy = async (options: DynamoDbProxyOptions): Promise
   };
 
   const server = createServer((request, response) => {
+    if (refuseUnlessLocalSdk(request, response)) return;
     handle(request, response).catch(() => response.destroy());
   });
   const listener = await listenOnLoopback(server, options.port);

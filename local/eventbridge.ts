@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { entrySize } from '../lambdas/outbox/entries';
-import { listenOnLoopback } from './loopback-server';
+import { listenOnLoopback, refuseUnlessLocalSdk } from './loopback-server';
 
 /** An event as EventBridge delivers it to a target, with the bus that accepted it. */
 export interface DeliveredEvent {
@@ -167,6 +167,7 @@ export const startLocalEventBridge = async (options: LocalEventBridgeOptions = {
   };
 
   const server = createServer((request, response) => {
+    if (refuseUnlessLocalSdk(request, response)) return;
     void handle(request, response);
   });
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { FunctionError, type LocalFunction } from './functions';
 import type { AsyncInvokeSettings } from './template';
-import { listenOnLoopback } from './loopback-server';
+import { listenOnLoopback, refuseUnlessLocalSdk } from './loopback-server';
 
 /** What Lambda sends to the on-failure destination of an asynchronous invocation it gave up on. */
 export interface AsyncInvocationRecord {
@@ -217,6 +217,7 @@ export const startLocalLambdaApi = async (options: LocalLambdaApiOptions): Promi
   };
 
   const server = createServer((request, response) => {
+    if (refuseUnlessLocalSdk(request, response)) return;
     handle(request, response).catch(() => response.destroy());
   });
   return listenOnLoopback(server, options.port);

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface LoopbackListener {
@@ -23,4 +23,21 @@ export const listenOnLoopback = async (server: Server, port = 0): Promise<Loopba
         server.close(() => resolve());
       }),
   };
+};
+
+/**
+ * The local AWS endpoints (bus, Lambda `Invoke`, the DynamoDB proxy) serve this machine's SDK
+ * clients only. A request must name a loopback host with the endpoint's own port (a page that
+ * rebinds its DNS name to 127.0.0.1 still sends its own name) and carry a SigV4 `Authorization`
+ * header (a web page cannot set one without a CORS preflight, which these endpoints never grant).
+ * Anything else is answered 403 and goes no further. True when the request was refused.
+ */
+export const refuseUnlessLocalSdk = (request: IncomingMessage, response: ServerResponse): boolean => {
+  const port = request.socket.localPort;
+  const hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+  const signed = (request.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ');
+  if (hosts.has(request.headers.host ?? '') && signed) return false;
+  response.writeHead(403, { 'content-type': 'application/json' });
+  response.end(JSON.stringify({ message: 'This local AWS endpoint answers only signed requests from this machine.' }));
+  return true;
 };
