@@ -67,6 +67,16 @@ export interface LocalFaults {
   auditFails: boolean;
 }
 
+/** Every fault off: how the stack starts, and what a `PUT` leaves out. */
+export const noFaults = (): LocalFaults => ({
+  eventBridgeFailureRate: 0,
+  relayCrashAfterPublishRate: 0,
+  relayPaused: false,
+  eventBridgeRejectAggregateIds: [],
+  projectorFailureRate: 0,
+  auditFails: false,
+});
+
 export interface LocalStack {
   readonly url: string;
   readonly dynamodbEndpoint: string;
@@ -162,14 +172,6 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         ? readFileSync(eventLog, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as AcceptedEvent)
         : [];
 
-    const noFaults = (): LocalFaults => ({
-      eventBridgeFailureRate: 0,
-      relayCrashAfterPublishRate: 0,
-      relayPaused: false,
-      eventBridgeRejectAggregateIds: [],
-      projectorFailureRate: 0,
-      auditFails: false,
-    });
     const faults: LocalFaults = noFaults();
     let rejectedAggregates = new Set<string>();
     const queues = new Map<string, unknown[]>();

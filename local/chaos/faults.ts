@@ -1,25 +1,12 @@
+import { type LocalFaults, noFaults } from '../stack';
 import type { ChaosHttp } from './http';
 
 /** Every fault of CONTRACT.md's `PUT /_local/faults`, as the chaos run wants it now. */
-export interface ChaosFaults {
-  eventBridgeFailureRate: number;
-  relayCrashAfterPublishRate: number;
-  relayPaused: boolean;
-  eventBridgeRejectAggregateIds: string[];
-  projectorFailureRate: number;
-  auditFails: boolean;
-}
+export type ChaosFaults = LocalFaults;
 
 export type FaultName = keyof ChaosFaults;
 
-export const noFaults = (): ChaosFaults => ({
-  eventBridgeFailureRate: 0,
-  relayCrashAfterPublishRate: 0,
-  relayPaused: false,
-  eventBridgeRejectAggregateIds: [],
-  projectorFailureRate: 0,
-  auditFails: false,
-});
+export { noFaults };
 
 const FAULT_NAMES = Object.keys(noFaults()) as FaultName[];
 
