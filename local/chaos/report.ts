@@ -1,4 +1,5 @@
 import type { AcceptedEvent } from '../eventbridge';
+import type { DeliveryAudit } from './audit';
 import type { FaultName } from './faults';
 
 /** What the faults did, as the run and the stack's log saw it. */
@@ -35,7 +36,8 @@ export interface FaultEvidence {
   readonly restarts: number;
 }
 
-export interface ChaosTable {
+/** The delivery audit's counts (not its samples), with what the run did and left. */
+export interface ChaosTable extends Omit<DeliveryAudit, 'samples'> {
   readonly orders: number;
   readonly ordersDone: number;
   readonly concurrency: number;
@@ -49,15 +51,8 @@ export interface ChaosTable {
   readonly requestsRetried: number;
   /** Answers marked `Idempotent-Replayed: true`. */
   readonly replays: number;
-  readonly eventsTotal: number;
-  readonly eventsDistinct: number;
-  readonly lost: number;
-  readonly invented: number;
-  readonly eventIdSplits: number;
-  readonly orderViolations: number;
   readonly readModelsUnequal: number;
   readonly writeModelUnexpected: number;
-  readonly duplicatesPerEvent: number;
   readonly pendingLeft: number | null;
   readonly parkedLeft: number | null;
   readonly faults: FaultEvidence;

@@ -1,6 +1,7 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { noFaults } from '../../local/stack';
 import { logicalIdOf } from '../../local/template';
 import { localEventBridgeClient } from '../support/eventbridge';
 import { eventually, STAFF, useE2e } from '../support/e2e';
@@ -9,14 +10,7 @@ import { invokeJson, localLambdaClient } from '../support/lambda';
 /** The local stack's faults of issue 9: refused orders on the bus, a failing projector, a failing audit. */
 const ctx = useE2e({ caller: STAFF });
 
-const NO_FAULTS = {
-  eventBridgeFailureRate: 0,
-  relayCrashAfterPublishRate: 0,
-  relayPaused: false,
-  eventBridgeRejectAggregateIds: [],
-  projectorFailureRate: 0,
-  auditFails: false,
-};
+const NO_FAULTS: Record<string, unknown> = { ...noFaults() };
 
 afterEach(async () => {
   await ctx.setFaults(NO_FAULTS);
