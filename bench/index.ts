@@ -69,7 +69,12 @@ const reportRelay = async (endpoint: string, events: number): Promise<void> => {
         `${(rate(figure) / rate(baseline)).toFixed(2).padStart(9)}${(baseline.callsPer1000 / figure.callsPer1000).toFixed(1).padStart(15)}\n`,
     );
   }
-  process.stdout.write('\n(x = ratio to the naive baseline in this run.)\n');
+  process.stdout.write('\n(x = ratio to the naive baseline in this run; each figure the median of 3 interleaved rounds.)\n');
+  const staged = figures.find((figure) => figure.stageShares !== undefined);
+  if (staged?.stageShares !== undefined) {
+    const shares = Object.entries(staged.stageShares).map(([stage, share]) => `${stage} ${(share * 100).toFixed(0)}%`);
+    process.stdout.write(`where the batch-100 relay's time goes: ${shares.join(', ')}\n`);
+  }
 };
 
 main().catch((error: unknown) => {

@@ -15,6 +15,8 @@ export interface LocalFunctionSpec {
   readonly environment: Record<string, string>;
   readonly timeoutMs: number;
   readonly memoryMb: number;
+  /** `ReservedConcurrentExecutions`: the most environments at once. @default - LOCAL_CONCURRENCY */
+  readonly reservedConcurrency?: number;
 }
 
 /** An invocation that failed the way Lambda reports it: the function threw, timed out or died. */
@@ -30,24 +32,49 @@ export class FunctionError extends Error {
   }
 }
 
-interface Pending {
+interface Running {
+  readonly id: string;
   resolve(value: unknown): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
 }
 
+/** One execution environment: a worker thread that runs one invocation at a time, as Lambda's do. */
+interface Environment {
+  readonly worker: Worker;
+  running: Running | undefined;
+}
+
+interface Queued {
+  readonly event: unknown;
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
 const RUNTIME = path.join(__dirname, 'function-runtime.cjs');
 
+/** Environments a function may have at once locally when it reserves no concurrency. */
+export const LOCAL_CONCURRENCY = 10;
+
 /**
- * One local Lambda function: its bundle in a worker thread of its own (its own environment, its
- * own module state, started on first use like a cold start), invocations with the function's
- * timeout, and `crash()` to kill it mid-invocation as a runtime failure would.
+ * One local Lambda function, run as Lambda runs it: each invocation gets an execution
+ * environment of its own (a worker thread with the function's environment and module state,
+ * started on first use like a cold start, reused warm afterwards), so one invocation's timeout or
+ * crash ends that invocation alone and concurrent invocations never share a clock
+ * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html). At most
+ * `reservedConcurrency` environments (the template's `ReservedConcurrentExecutions`), else
+ * `LOCAL_CONCURRENCY`; an invocation beyond that waits for an environment, as Lambda's event
+ * source mappings and async queue wait (a synchronous caller on AWS would get a 429 instead).
+ * Its timeout counts from the moment it runs. `crash()` kills the runtimes mid-invocation as a
+ * runtime failure would.
  */
 export class LocalFunction {
-  private worker: Worker | undefined;
-  private readonly pending = new Map<string, Pending>();
+  private readonly environments = new Set<Environment>();
+  private readonly queue: Queued[] = [];
   public invocations = 0;
   public coldStarts = 0;
+  /** The most environments busy at once so far. */
+  public peakConcurrency = 0;
 
   public constructor(
     public readonly spec: LocalFunctionSpec,
@@ -60,69 +87,96 @@ export class LocalFunction {
     private readonly injectFault: () => FunctionError | undefined = () => undefined,
   ) {}
 
+  private get maxEnvironments(): number {
+    return this.spec.reservedConcurrency ?? LOCAL_CONCURRENCY;
+  }
+
+  /** Invocations running or waiting for an environment. */
   public get inFlight(): number {
-    return this.pending.size;
+    return [...this.environments].filter((environment) => environment.running !== undefined).length + this.queue.length;
   }
 
   public async invoke(event: unknown): Promise<unknown> {
     this.invocations += 1;
     const fault = this.injectFault();
     if (fault !== undefined) throw fault;
-    const worker = this.ensureWorker();
-    const id = randomUUID();
+    if (this.spec.reservedConcurrency === 0) {
+      throw new FunctionError(this.spec.name, 'TooManyRequestsException', 'Rate Exceeded. (reserved concurrency 0: the function is turned off)');
+    }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.kill(new FunctionError(this.spec.name, 'Sandbox.Timedout', `Task timed out after ${this.spec.timeoutMs / 1000} seconds`));
-      }, this.spec.timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
-      worker.postMessage({
-        id,
-        event,
-        context: {
-          functionName: this.spec.name,
-          functionVersion: '$LATEST',
-          invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${this.spec.name}`,
-          memoryLimitInMB: String(this.spec.memoryMb),
-          awsRequestId: id,
-          logGroupName: `/aws/lambda/${this.spec.name}`,
-          logStreamName: 'local',
-          timeoutMs: this.spec.timeoutMs,
-        },
-      });
+      this.queue.push({ event, resolve, reject });
+      this.dispatch();
     });
   }
 
-  /** Kills the runtime now: every invocation in flight fails, the next one cold-starts. */
+  /** Kills every runtime of the function now: each invocation in flight fails, the next one cold-starts. */
   public crash(): void {
-    this.kill(new FunctionError(this.spec.name, 'Runtime.ExitError', 'The runtime was killed (injected crash).'));
+    for (const environment of [...this.environments]) {
+      this.kill(environment, new FunctionError(this.spec.name, 'Runtime.ExitError', 'The runtime was killed (injected crash).'));
+    }
   }
 
   public async close(): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
-    // An invocation in flight fails now; its timeout timer would otherwise keep the process
-    // alive for up to the function's timeout (5 minutes for the reconciler) after a close.
-    for (const [id, pending] of this.pending) {
-      clearTimeout(pending.timer);
-      pending.reject(new FunctionError(this.spec.name, 'Runtime.ExitError', 'The function was closed.'));
-      this.pending.delete(id);
-    }
-    await worker?.terminate();
+    // An invocation in flight or waiting fails now; its timeout timer would otherwise keep the
+    // process alive for up to the function's timeout (5 minutes for the reconciler) after a close.
+    const closed = new FunctionError(this.spec.name, 'Runtime.ExitError', 'The function was closed.');
+    for (const queued of this.queue.splice(0)) queued.reject(closed);
+    const workers = [...this.environments].map((environment) => environment.worker);
+    for (const environment of [...this.environments]) this.kill(environment, closed, false);
+    await Promise.all(workers.map((worker) => worker.terminate()));
   }
 
-  private kill(error: FunctionError): void {
-    const worker = this.worker;
-    this.worker = undefined;
-    for (const [id, pending] of this.pending) {
-      clearTimeout(pending.timer);
-      pending.reject(error);
-      this.pending.delete(id);
+  /** Starts waiting invocations on idle environments, starting new ones up to the limit. */
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      let environment = [...this.environments].find((candidate) => candidate.running === undefined);
+      if (environment === undefined) {
+        if (this.environments.size >= this.maxEnvironments) return;
+        environment = this.startEnvironment();
+      }
+      const next = this.queue.shift() as Queued;
+      this.run(environment, next);
     }
-    void worker?.terminate();
   }
 
-  private ensureWorker(): Worker {
-    if (this.worker !== undefined) return this.worker;
+  private run(environment: Environment, invocation: Queued): void {
+    const id = randomUUID();
+    const timer = setTimeout(() => {
+      this.kill(environment, new FunctionError(this.spec.name, 'Sandbox.Timedout', `Task timed out after ${this.spec.timeoutMs / 1000} seconds`));
+    }, this.spec.timeoutMs);
+    environment.running = { id, resolve: invocation.resolve, reject: invocation.reject, timer };
+    const busy = [...this.environments].filter((candidate) => candidate.running !== undefined).length;
+    this.peakConcurrency = Math.max(this.peakConcurrency, busy);
+    environment.worker.postMessage({
+      id,
+      event: invocation.event,
+      context: {
+        functionName: this.spec.name,
+        functionVersion: '$LATEST',
+        invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${this.spec.name}`,
+        memoryLimitInMB: String(this.spec.memoryMb),
+        awsRequestId: id,
+        logGroupName: `/aws/lambda/${this.spec.name}`,
+        logStreamName: 'local',
+        timeoutMs: this.spec.timeoutMs,
+      },
+    });
+  }
+
+  /** Ends an environment: its invocation (if any) fails with `error`; waiting invocations go on elsewhere. */
+  private kill(environment: Environment, error: FunctionError, terminate = true): void {
+    if (!this.environments.delete(environment)) return;
+    const running = environment.running;
+    environment.running = undefined;
+    if (running !== undefined) {
+      clearTimeout(running.timer);
+      running.reject(error);
+    }
+    if (terminate) void environment.worker.terminate();
+    this.dispatch();
+  }
+
+  private startEnvironment(): Environment {
     this.coldStarts += 1;
     const worker = new Worker(RUNTIME, {
       workerData: { file: this.spec.file, exportName: this.spec.exportName },
@@ -137,27 +191,25 @@ export class LocalFunction {
       stderr: true,
       resourceLimits: { maxOldGenerationSizeMb: this.spec.memoryMb },
     });
+    const environment: Environment = { worker, running: undefined };
     for (const stream of [worker.stdout, worker.stderr]) {
       createInterface({ input: stream }).on('line', (line) => this.onOutput(this.spec.name, line));
     }
     worker.on('message', (message: { id: string; result?: unknown; error?: { name: string; message: string } }) => {
-      const pending = this.pending.get(message.id);
-      if (pending === undefined) return;
-      this.pending.delete(message.id);
-      clearTimeout(pending.timer);
+      const running = environment.running;
+      if (running?.id !== message.id) return;
+      environment.running = undefined;
+      clearTimeout(running.timer);
       if (message.error === undefined) {
-        pending.resolve(message.result ?? undefined);
+        running.resolve(message.result ?? undefined);
       } else {
-        pending.reject(new FunctionError(this.spec.name, message.error.name, message.error.message));
+        running.reject(new FunctionError(this.spec.name, message.error.name, message.error.message));
       }
+      this.dispatch();
     });
-    worker.on('error', (error: Error) => {
-      if (this.worker === worker) this.kill(new FunctionError(this.spec.name, 'Runtime.Crash', error.message));
-    });
-    worker.on('exit', () => {
-      if (this.worker === worker) this.kill(new FunctionError(this.spec.name, 'Runtime.ExitError', 'The runtime exited.'));
-    });
-    this.worker = worker;
-    return worker;
+    worker.on('error', (error: Error) => this.kill(environment, new FunctionError(this.spec.name, 'Runtime.Crash', error.message)));
+    worker.on('exit', () => this.kill(environment, new FunctionError(this.spec.name, 'Runtime.ExitError', 'The runtime exited.'), false));
+    this.environments.add(environment);
+    return environment;
   }
 }

@@ -380,6 +380,7 @@ describe('OrdersServiceStack reconciler', () => {
         'dynamodb:Query',
         'dynamodb:Query',
         'dynamodb:Query',
+        'dynamodb:PartiQLUpdate',
         'dynamodb:UpdateItem',
       ].sort(),
     );

@@ -243,11 +243,19 @@ describe('TransactionalOutbox relay', () => {
       expect.objectContaining({ Action: 'events:PutEvents', Resource: busArn }),
     ]);
     expect(statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:UpdateItem'))).toEqual([
-      expect.objectContaining({ Action: ['dynamodb:UpdateItem', 'dynamodb:BatchGetItem'], Resource: tableArn }),
+      expect.objectContaining({ Action: ['dynamodb:UpdateItem', 'dynamodb:PartiQLUpdate', 'dynamodb:BatchGetItem'], Resource: tableArn }),
     ]);
     const dynamoActions = statements.flatMap((s) => [s.Action].flat() as string[]).filter((a) => a.startsWith('dynamodb:'));
     expect(dynamoActions.sort()).toEqual(
-      ['dynamodb:BatchGetItem', 'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams', 'dynamodb:UpdateItem'].sort(),
+      [
+        'dynamodb:BatchGetItem',
+        'dynamodb:DescribeStream',
+        'dynamodb:GetRecords',
+        'dynamodb:GetShardIterator',
+        'dynamodb:ListStreams',
+        'dynamodb:PartiQLUpdate',
+        'dynamodb:UpdateItem',
+      ].sort(),
     );
   });
 
@@ -324,7 +332,7 @@ describe('TransactionalOutbox reconciler', () => {
 
     expect(statements.filter((s) => JSON.stringify(s.Action).match(/dynamodb|events/))).toEqual([
       expect.objectContaining({ Action: 'events:PutEvents' }),
-      expect.objectContaining({ Action: ['dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:Query'], Resource: tableArn }),
+      expect.objectContaining({ Action: ['dynamodb:UpdateItem', 'dynamodb:PartiQLUpdate', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:Query'], Resource: tableArn }),
       expect.objectContaining({ Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [tableArn, '/index/pending']] } }),
       expect.objectContaining({ Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [tableArn, '/index/parked']] } }),
     ]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PacedValue, pacedLoop, pauseAfter } from '../../local/paced';
+import { PacedValue, pacedLoop, pauseAfter } from '../../../local/paced';
 
 describe('paced housekeeping of the local stack', () => {
   it('pauses long enough to keep a scan to its share of the time, never less than the minimum', () => {
