@@ -36,7 +36,7 @@ export const orderQueriesFromEnv = (): OrderQueries => {
   const config = loadConfig({
     ORDERS_TABLE_NAME: tableName,
     READ_MODEL_TABLE_NAME: tableName,
-    // Off unless the stack opts in (`minVersionWait`): the write model answers a read the read model is behind on.
+    // Off unless the stack opts in (`minVersionWait`): the write model answers an X-Min-Version read at once.
     MIN_VERSION_WAIT_MS: z.coerce.number().int().min(0).max(MAX_MIN_VERSION_WAIT_MS).default(0),
   });
   const client = createDocumentClient();

@@ -43,7 +43,8 @@ export interface OrderQueriesOptions {
  * the order or, at once, `VERSION_AHEAD`. Asking the read model first would cost a second
  * `GetItem` and a second round trip whenever it is behind, which, for a read made right after the
  * write it names, is nearly always (its lag is the stream, the relay, the bus and the projector);
- * it would save half a read unit only when it has caught up. With the opt-in wait
+ * when it has caught up it costs the same one read (the read model is read consistently too).
+ * With the opt-in wait
  * (`minVersionWaitMs` > 0) the read model is asked first and polled until it reaches the version
  * or the wait ends, and only then the write model: fewer reads of the write model, for latency
  * (and `VERSION_AHEAD` comes after the wait, since only the write model can tell).
