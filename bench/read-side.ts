@@ -20,7 +20,7 @@ export interface ReadSideFigures {
 }
 
 /**
- * On the local stack with the deployed settings (1 s min-version wait): projection lag
+ * On the local stack with the deployed settings (no min-version wait): projection lag
  * (`projectedAt` minus `occurredAt`), the share of "write, then read my version" reads the write
  * model answers, and the latency of that min-version read against a plain read of a projected
  * order, both measured in the same run.

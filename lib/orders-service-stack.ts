@@ -8,6 +8,7 @@ import { AttributeType, ProjectionType, type Table } from 'aws-cdk-lib/aws-dynam
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { ORDER_CHANGES_INDEX } from '../lambdas/adapters/order-changes';
 import { ORDER_EVENT_SOURCE } from '../lambdas/domain/events';
+import { MAX_MIN_VERSION_WAIT_MS } from '../lambdas/use-cases/order-queries';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { type AuthMode, type OrdersApiAuth, validateJwtIssuer } from './api-auth';
@@ -34,9 +35,13 @@ export interface OrdersServiceStackProps extends StackProps {
   /** @default 4 (see `TransactionalOutboxProps.pendingIndexShards`) */
   readonly pendingIndexShards?: number;
   /**
-   * How long a read with `X-Min-Version` waits for the read model before it answers from the
-   * write model.
-   * @default Duration.seconds(1)
+   * An opt-in wait for the read model on reads with `X-Min-Version`: the read model is polled
+   * for up to this long to reach the version asked, and only then does the write model answer.
+   * It spares strongly consistent reads of the Orders table at the price of latency, and
+   * `412 VERSION_AHEAD` comes only after the wait. A whole number of milliseconds, at most
+   * 5 seconds (the read function times out after 10).
+   * @default Duration.millis(0) - no wait: the write model answers such a read at once, with
+   * one strongly consistent read
    */
   readonly minVersionWait?: Duration;
   /**
@@ -83,6 +88,8 @@ export class OrdersServiceStack extends Stack {
           '24 hours (CONTRACT.md). Use Duration.hours(24) or more.',
       );
     }
+
+    const minVersionWaitMs = validMinVersionWait(props.minVersionWait);
 
     this.ordersTable = durableTable(this, 'OrdersTable', {
       partitionKey: { name: 'id', type: AttributeType.STRING },
@@ -193,7 +200,7 @@ export class OrdersServiceStack extends Stack {
         case 'read':
           fn.addEnvironment('ORDERS_TABLE_NAME', this.ordersTable.tableName);
           fn.addEnvironment('READ_MODEL_TABLE_NAME', this.readModel.table.tableName);
-          fn.addEnvironment('MIN_VERSION_WAIT_MS', String((props.minVersionWait ?? Duration.seconds(1)).toMilliseconds()));
+          fn.addEnvironment('MIN_VERSION_WAIT_MS', String(minVersionWaitMs));
           grantOnTable(this.ordersTable, fn, 'dynamodb:GetItem');
           this.readModel.grantGet(fn);
           break;
@@ -214,3 +221,22 @@ export class OrdersServiceStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
   }
 }
+
+/** `minVersionWait` in milliseconds: a whole number from 0 to `MAX_MIN_VERSION_WAIT_MS`, or synth stops. */
+const validMinVersionWait = (wait: Duration | undefined): number => {
+  if (wait === undefined) {
+    return 0;
+  }
+  if (wait.isUnresolved()) {
+    throw new Error('OrdersServiceStack: minVersionWait must be known at synth (a token was given). Use e.g. Duration.millis(250).');
+  }
+  const ms = wait.toMilliseconds({ integral: false });
+  if (!Number.isInteger(ms) || ms > MAX_MIN_VERSION_WAIT_MS) {
+    throw new Error(
+      `OrdersServiceStack: minVersionWait is ${wait.toHumanString()}, but it must be a whole number of milliseconds ` +
+        `from 0 to ${MAX_MIN_VERSION_WAIT_MS} (the read function times out after 10 s). Use e.g. Duration.millis(250), ` +
+        'or leave it out for no wait.',
+    );
+  }
+  return ms;
+};

@@ -6,7 +6,7 @@ import { DynamoReadModel } from '../adapters/dynamodb-read-model';
 import { loadConfig, positiveInt, tableName } from '../config';
 import { AUTH_MODES, type CallerReader, callerReader } from '../http/caller';
 import { OrderCommands } from '../use-cases/order-commands';
-import { OrderListing, OrderQueries } from '../use-cases/order-queries';
+import { MAX_MIN_VERSION_WAIT_MS, OrderListing, OrderQueries } from '../use-cases/order-queries';
 
 /**
  * Cold-start wiring, shared by the handlers. Each builder reads only the variables its function
@@ -36,7 +36,8 @@ export const orderQueriesFromEnv = (): OrderQueries => {
   const config = loadConfig({
     ORDERS_TABLE_NAME: tableName,
     READ_MODEL_TABLE_NAME: tableName,
-    MIN_VERSION_WAIT_MS: positiveInt(1000),
+    // Off unless the stack opts in (`minVersionWait`): the write model answers an X-Min-Version read at once.
+    MIN_VERSION_WAIT_MS: z.coerce.number().int().min(0).max(MAX_MIN_VERSION_WAIT_MS).default(0),
   });
   const client = createDocumentClient();
   return new OrderQueries(

@@ -1,19 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DynamoOrderReader } from '../../lambdas/adapters/dynamodb-order-repository';
 import { DynamoReadModel } from '../../lambdas/adapters/dynamodb-read-model';
-import type { Caller } from '../../lambdas/domain/caller';
-import { VersionAheadError } from '../../lambdas/domain/errors';
 import { type OrderChange, applyCommand, placeOrder } from '../../lambdas/domain/order';
 import { OutboxReader } from '../../lambdas/outbox/reader';
 import { OrderProjector } from '../../lambdas/read-model/projector';
 import { createProjectorHandler } from '../../lambdas/read-model/projector-handler';
-import { OrderQueries } from '../../lambdas/use-cases/order-queries';
 import { type TestTables, createTestTables, documentClient, testDynamoClient, testRepository } from '../support/dynamodb';
 import { captureMetrics } from '../support/metrics';
 
-const staff: Caller = { sub: 'staff-1', staff: true };
 const client = testDynamoClient();
 const doc = documentClient(client);
 let tables: TestTables;
@@ -105,46 +100,6 @@ describe('reading back missed events from the outbox', () => {
       ['OrderShipped', 3],
     ]);
     expect(events.map((event) => event.detail.eventId)).toEqual(changes.slice(1).map((change) => change.event.detail.eventId));
-  });
-});
-
-describe('OrderQueries on DynamoDB Local', () => {
-  const queries = (waitMs: number) => new OrderQueries(new DynamoOrderReader(doc, tables.orders), readModel, { minVersionWaitMs: waitMs, pollIntervalMs: 10 });
-
-  it('answers from the read model when it has the version asked for', async () => {
-    const [v1] = history() as [OrderChange];
-    await testRepository(doc, tables).commit(v1);
-    await projector.project(delivered(v1));
-
-    expect(await queries(200).get(staff, v1.order.id, 1)).toEqual({ order: v1.order, source: 'read-model' });
-  });
-
-  it('waits for a read model that is behind, then answers from the write model', async () => {
-    const [v1, v2] = history() as [OrderChange, OrderChange];
-    const repository = testRepository(doc, tables);
-    await repository.commit(v1);
-    await repository.commit(v2);
-    await projector.project(delivered(v1));
-    const started = Date.now();
-
-    const view = await queries(150).get(staff, v1.order.id, 2);
-
-    expect(view).toEqual({ order: v2.order, source: 'write-model' });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
-  });
-
-  it('answers an order the read model has not seen from the write model', async () => {
-    const [v1] = history() as [OrderChange];
-    await testRepository(doc, tables).commit(v1);
-
-    expect(await queries(0).get(staff, v1.order.id)).toEqual({ order: v1.order, source: 'write-model' });
-  });
-
-  it('refuses a minimum version above the order\'s version', async () => {
-    const [v1] = history() as [OrderChange];
-    await testRepository(doc, tables).commit(v1);
-
-    await expect(queries(30).get(staff, v1.order.id, 5)).rejects.toBeInstanceOf(VersionAheadError);
   });
 });
 

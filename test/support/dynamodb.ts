@@ -25,6 +25,39 @@ export const ordersTemplate = (): CfnTemplate => {
 export const testDynamoClient = (endpoint: string = inject('dynamodbEndpoint')): DynamoDBClient =>
   new DynamoDBClient({ endpoint, maxAttempts: 3 });
 
+/** One command a client sent: its name (`GetItem`, `TransactWriteItems`), the tables it named, and whether it read consistently. */
+export interface DynamoCall {
+  readonly command: string;
+  readonly tables: string[];
+  readonly consistentRead?: boolean;
+}
+
+/**
+ * A real client whose middleware only writes down each command it sends (once per `send`, before
+ * the SDK's own retries), for tests that count what a use case costs in DynamoDB calls.
+ */
+export const countingDynamoClient = (endpoint?: string): { client: DynamoDBClient; calls: DynamoCall[] } => {
+  const client = testDynamoClient(endpoint);
+  const calls: DynamoCall[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { TableName?: string; ConsistentRead?: boolean; TransactItems?: Record<string, { TableName?: string }>[] };
+      const tables =
+        input.TableName !== undefined
+          ? [input.TableName]
+          : (input.TransactItems ?? []).flatMap((item) => Object.values(item).flatMap((operation) => operation.TableName ?? []));
+      calls.push({
+        command: (context.commandName ?? 'unknown').replace(/Command$/, ''),
+        tables,
+        ...(input.ConsistentRead === undefined ? {} : { consistentRead: input.ConsistentRead }),
+      });
+      return next(args);
+    },
+    { step: 'initialize', name: 'countDynamoCalls' },
+  );
+  return { client, calls };
+};
+
 export const uniquePrefix = (): string => `t${randomBytes(4).toString('hex')}-`;
 
 /** Fresh tables from the synthesized template, under a prefix of this test file's own. */

@@ -1,4 +1,4 @@
-import { App, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -311,9 +311,9 @@ describe('OrdersServiceStack functions', () => {
     ]);
   });
 
-  it('tells the read function how long to wait for the read model', () => {
+  it('tells the read function not to wait for the read model by default', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ MIN_VERSION_WAIT_MS: '1000', READ_MODEL_TABLE_NAME: Match.anyValue() }) },
+      Environment: { Variables: Match.objectLike({ MIN_VERSION_WAIT_MS: '0', READ_MODEL_TABLE_NAME: Match.anyValue() }) },
     });
   });
 
@@ -417,6 +417,22 @@ describe('OrdersServiceStack checks', () => {
 describe('OrdersServiceStack props', () => {
   it('refuses an idempotency TTL under the 24 hours the contract promises', () => {
     expect(() => synth({ idempotencyTtl: Duration.hours(2) })).toThrow(/idempotencyTtl is 2 hours.*at least 24 hours/);
+  });
+
+  it('passes an opt-in wait for the read model to the read function, in milliseconds', () => {
+    const { template: custom } = synth({ minVersionWait: Duration.millis(250) });
+
+    custom.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MIN_VERSION_WAIT_MS: '250', READ_MODEL_TABLE_NAME: Match.anyValue() }) },
+    });
+  });
+
+  it.each([
+    ['a wait over 5 seconds', Duration.seconds(6), /minVersionWait is 6 seconds.*from 0 to 5000/],
+    ['a fraction of a millisecond', Duration.millis(1.5), /minVersionWait is 1.5 millis.*whole number of milliseconds/],
+    ['a wait not known at synth', Duration.millis(Token.asNumber({ Ref: 'Wait' })), /minVersionWait must be known at synth/],
+  ])('refuses %s for minVersionWait', (_name, minVersionWait, message) => {
+    expect(() => synth({ minVersionWait })).toThrow(message);
   });
 
   it('passes a longer idempotency TTL to the write functions', () => {

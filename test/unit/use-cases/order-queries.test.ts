@@ -5,6 +5,7 @@ import { type Order, placeOrder } from '../../../lambdas/domain/order';
 import { InvalidCursorError } from '../../../lambdas/use-cases/errors';
 import { encodeListCursor } from '../../../lambdas/use-cases/list-cursor';
 import {
+  MAX_MIN_VERSION_WAIT_MS,
   type OrderListPage,
   type OrderListPosition,
   type OrderListReader,
@@ -64,6 +65,55 @@ describe('OrderQueries.get', () => {
 
     expect(await failure(queries.get(stranger, order.id, 5))).toBeInstanceOf(OrderNotFoundError);
     expect(await failure(queries.get(owner, order.id, 5))).toBeInstanceOf(VersionAheadError);
+  });
+
+  it('answers a minimum version from the write model alone by default, with one read', async () => {
+    const write = readerOf({ ...order, version: 2 });
+    const read = readerOf(order);
+
+    const view = await new OrderQueries(write.reader, read.reader).get(owner, order.id, 2);
+
+    expect(view).toEqual({ order: { ...order, version: 2 }, source: 'write-model' });
+    expect(write.calls).toEqual([order.id]);
+    expect(read.calls).toEqual([]);
+  });
+
+  it('answers VERSION_AHEAD after one read of the write model by default', async () => {
+    const write = readerOf(order);
+    const read = readerOf(order);
+
+    const error = await failure(new OrderQueries(write.reader, read.reader).get(owner, order.id, 2));
+
+    expect(error).toBeInstanceOf(VersionAheadError);
+    expect(write.calls).toEqual([order.id]);
+    expect(read.calls).toEqual([]);
+  });
+
+  it('polls the read model with the opt-in wait, and answers from it once it reaches the version', async () => {
+    const write = readerOf({ ...order, version: 2 });
+    const projections = [order, order, { ...order, version: 2 }];
+    const read: string[] = [];
+    const readModel: OrderReader = {
+      get: async (id) => {
+        read.push(id);
+        return projections[read.length - 1];
+      },
+    };
+
+    const view = await new OrderQueries(write.reader, readModel, { minVersionWaitMs: 5_000, pollIntervalMs: 1 }).get(owner, order.id, 2);
+
+    expect(view).toEqual({ order: { ...order, version: 2 }, source: 'read-model' });
+    expect(read).toHaveLength(3);
+    expect(write.calls).toEqual([]);
+  });
+
+  it.each([
+    ['a negative wait', { minVersionWaitMs: -1 }, /minVersionWaitMs is -1/],
+    ['a fractional wait', { minVersionWaitMs: 2.5 }, /minVersionWaitMs is 2.5/],
+    ['a wait over the maximum', { minVersionWaitMs: MAX_MIN_VERSION_WAIT_MS + 1 }, /from 0 to 5000/],
+    ['a poll interval of 0', { pollIntervalMs: 0 }, /pollIntervalMs is 0/],
+  ])('refuses %s', (_name, options, message) => {
+    expect(() => new OrderQueries(readerOf().reader, readerOf().reader, options)).toThrow(message);
   });
 });
 
