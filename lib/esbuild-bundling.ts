@@ -19,7 +19,7 @@ import { type BuildOptions, buildSync, formatMessagesSync, type Metafile, versio
 
 /** What esbuild is told; the same flags `NodejsFunction` passes to its esbuild command line. */
 export interface EsbuildBundlingOptions {
-  /** Where esbuild runs (its working directory) and where the cache lives (`<projectRoot>/.cache/bundles`). */
+  /** Where esbuild runs (its working directory), and where the cache lives unless `cacheDir` says otherwise. */
   readonly projectRoot: string;
   /** The npm lock file: part of every cache key. */
   readonly lockFile: string;
@@ -33,10 +33,13 @@ export interface EsbuildBundlingOptions {
   readonly externalModules: readonly string[];
   /**
    * Where bundles are kept between synths.
-   * @default `<projectRoot>/.cache/bundles`
+   * @default bundleCacheDir(projectRoot)
    */
   readonly cacheDir?: string;
 }
+
+/** Where bundles are kept between synths by default: git-ignored, safe to delete at any time. */
+export const bundleCacheDir = (projectRoot: string): string => path.join(projectRoot, '.cache', 'bundles');
 
 /**
  * A function's code, bundled by esbuild into one `index.js` (+ `index.js.map`), as `NodejsFunction`
@@ -181,7 +184,7 @@ export class EsbuildBundling implements ILocalBundling {
         outputToProject: path.relative(outParent, this.options.projectRoot),
       }),
     );
-    return path.join(this.options.cacheDir ?? path.join(this.options.projectRoot, '.cache', 'bundles'), key.slice(0, 32));
+    return path.join(this.options.cacheDir ?? bundleCacheDir(this.options.projectRoot), key.slice(0, 32));
   }
 
   /** One esbuild run for `entries`: the first one's bundle goes to `outputDir`, every one's to the cache. */
