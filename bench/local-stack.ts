@@ -1,9 +1,15 @@
+import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { bundleCacheDir } from '../lib/esbuild-bundling';
+import { PROJECT_ROOT } from '../lib/service-function';
 import { startLocalStack } from '../local/stack';
 import { synthesizeApp } from '../local/synth';
 
 export interface LocalStackFigures {
+  /** A fresh synth with no bundle cache: every function bundled (a fresh clone's first start). */
+  readonly firstStartMs: number;
+  /** A fresh synth, bundles from `.cache/bundles` (after `cdk.out` is removed or only lib/ changed). */
   readonly coldStartMs: number;
   readonly warmStartMs: number;
   readonly postMs: { p50: number; p99: number };
@@ -17,7 +23,8 @@ const percentile = (values: number[], q: number): number => {
 };
 
 /** Start and stop the whole local stack (in memory), timing until `/_local/health` answers 200. */
-const timeStartup = async (force: boolean): Promise<number> => {
+const timeStartup = async (force: boolean, emptyBundleCache = false): Promise<number> => {
+  if (emptyBundleCache) rmSync(bundleCacheDir(PROJECT_ROOT), { recursive: true, force: true });
   const started = performance.now();
   const assembly = await synthesizeApp({ force });
   const stack = await startLocalStack({ port: 0, assembly, log: () => undefined });
@@ -33,11 +40,13 @@ const timeStartup = async (force: boolean): Promise<number> => {
 };
 
 /**
- * Start-up to healthy, cold (a fresh `cdk synth`) and warm (cdk.out reused); and the latency from
+ * Start-up to healthy: first (a fresh `cdk synth`, no bundle cache), cold (a fresh `cdk synth`,
+ * bundles cached) and warm (cdk.out reused); and the latency from
  * `POST /orders` returning to its `OrderPlaced` being accepted by the local bus, with the poll
  * interval `npm start` uses, against the `POST` round trip itself as the baseline.
  */
 export const benchLocalStack = async (orders: number): Promise<LocalStackFigures> => {
+  const firstStartMs = await timeStartup(true, true);
   const coldStartMs = await timeStartup(true);
   const warmStartMs = await timeStartup(false);
 
@@ -72,6 +81,7 @@ export const benchLocalStack = async (orders: number): Promise<LocalStackFigures
     await stack.close();
   }
   return {
+    firstStartMs,
     coldStartMs,
     warmStartMs,
     postMs: { p50: percentile(post, 0.5), p99: percentile(post, 0.99) },
