@@ -15,6 +15,9 @@ try {
   initError = { name: 'Runtime.ImportModuleError', message: String(error && error.stack ? error.stack : error) };
 }
 
+// The init phase is over: Lambda starts an invocation's timeout only now.
+parentPort.postMessage({ ready: true });
+
 parentPort.on('message', async ({ id, event, context }) => {
   if (initError !== undefined) {
     parentPort.postMessage({ id, error: initError });

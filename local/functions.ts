@@ -36,12 +36,15 @@ interface Running {
   readonly id: string;
   resolve(value: unknown): void;
   reject(error: Error): void;
-  timer: NodeJS.Timeout;
+  /** The invocation's timeout, armed once the environment is initialized. */
+  timer: NodeJS.Timeout | undefined;
 }
 
 /** One execution environment: a worker thread that runs one invocation at a time, as Lambda's do. */
 interface Environment {
   readonly worker: Worker;
+  /** Settles when the init phase (loading the bundle) is over. */
+  readonly ready: Promise<void>;
   running: Running | undefined;
 }
 
@@ -54,7 +57,7 @@ interface Queued {
 const RUNTIME = path.join(__dirname, 'function-runtime.cjs');
 
 /** Environments a function may have at once locally when it reserves no concurrency. */
-export const LOCAL_CONCURRENCY = 10;
+export const LOCAL_CONCURRENCY = 6;
 
 /**
  * One local Lambda function, run as Lambda runs it: each invocation gets an execution
@@ -65,7 +68,8 @@ export const LOCAL_CONCURRENCY = 10;
  * `reservedConcurrency` environments (the template's `ReservedConcurrentExecutions`), else
  * `LOCAL_CONCURRENCY`; an invocation beyond that waits for an environment, as Lambda's event
  * source mappings and async queue wait (a synchronous caller on AWS would get a 429 instead).
- * Its timeout counts from the moment it runs. `crash()` kills the runtimes mid-invocation as a
+ * Its timeout counts from the moment it runs, after the init phase, as on AWS (where init has a
+ * limit of its own, not emulated here: a busy laptop loads a bundle slower). `crash()` kills the runtimes mid-invocation as a
  * runtime failure would.
  */
 export class LocalFunction {
@@ -141,15 +145,24 @@ export class LocalFunction {
 
   private run(environment: Environment, invocation: Queued): void {
     const id = randomUUID();
-    const timer = setTimeout(() => {
-      this.kill(environment, new FunctionError(this.spec.name, 'Sandbox.Timedout', `Task timed out after ${this.spec.timeoutMs / 1000} seconds`));
-    }, this.spec.timeoutMs);
-    environment.running = { id, resolve: invocation.resolve, reject: invocation.reject, timer };
+    // Taken now, so no other invocation is dispatched to this environment while it initializes.
+    environment.running = { id, resolve: invocation.resolve, reject: invocation.reject, timer: undefined };
     const busy = [...this.environments].filter((candidate) => candidate.running !== undefined).length;
     this.peakConcurrency = Math.max(this.peakConcurrency, busy);
+    void environment.ready.then(() => {
+      const running = environment.running;
+      if (running?.id !== id || !this.environments.has(environment)) return;
+      running.timer = setTimeout(() => {
+        this.kill(environment, new FunctionError(this.spec.name, 'Sandbox.Timedout', `Task timed out after ${this.spec.timeoutMs / 1000} seconds`));
+      }, this.spec.timeoutMs);
+      this.post(environment, id, invocation.event);
+    });
+  }
+
+  private post(environment: Environment, id: string, event: unknown): void {
     environment.worker.postMessage({
       id,
-      event: invocation.event,
+      event,
       context: {
         functionName: this.spec.name,
         functionVersion: '$LATEST',
@@ -191,13 +204,21 @@ export class LocalFunction {
       stderr: true,
       resourceLimits: { maxOldGenerationSizeMb: this.spec.memoryMb },
     });
-    const environment: Environment = { worker, running: undefined };
+    let initialized: () => void = () => undefined;
+    const ready = new Promise<void>((resolve) => {
+      initialized = resolve;
+    });
+    const environment: Environment = { worker, ready, running: undefined };
     for (const stream of [worker.stdout, worker.stderr]) {
       createInterface({ input: stream }).on('line', (line) => this.onOutput(this.spec.name, line));
     }
-    worker.on('message', (message: { id: string; result?: unknown; error?: { name: string; message: string } }) => {
+    worker.on('message', (message: { ready?: true; id?: string; result?: unknown; error?: { name: string; message: string } }) => {
+      if (message.ready === true) {
+        initialized();
+        return;
+      }
       const running = environment.running;
-      if (running?.id !== message.id) return;
+      if (running === undefined || running.id !== message.id) return;
       environment.running = undefined;
       clearTimeout(running.timer);
       if (message.error === undefined) {

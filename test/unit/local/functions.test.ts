@@ -42,6 +42,13 @@ describe('a local Lambda function', () => {
     expect(fn.peakConcurrency).toBe(2);
   });
 
+  it('starts the timeout after the init phase, as Lambda does: a slow bundle load is not a timeout', async () => {
+    writeFileSync(path.join(dir, 'slow-init.js'), 'const until = Date.now() + 1500; while (Date.now() < until); exports.handler = async () => "ok";');
+    const fn = open({ file: path.join(dir, 'slow-init.js'), timeoutMs: 1000 });
+
+    expect(await fn.invoke({})).toBe('ok');
+  });
+
   it('reuses a warm environment for the next invocation (module state survives, as on AWS)', async () => {
     const fn = open();
 
