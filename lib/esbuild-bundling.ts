@@ -308,6 +308,10 @@ const manifestFor = (
   for (const file of read) {
     keys.add(file);
     keys.add(`dir:${path.dirname(file)}`);
+    // Every folder between the file and the project root: a file added there can take over an
+    // import that now resolves to a folder's index (`../shared` -> `shared.ts` before `shared/index.ts`).
+    // The root's own listing is left out (it changes with every `cdk.out`).
+    for (let dir = path.dirname(file); dir.startsWith(`${projectRoot}${path.sep}`); dir = path.dirname(dir)) keys.add(`dir:${dir}`);
     for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
       for (const name of ['package.json', 'tsconfig.json', 'jsconfig.json']) keys.add(path.join(dir, name));
       keys.add(`dir:${path.join(dir, 'node_modules')}`);

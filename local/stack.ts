@@ -404,8 +404,11 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       String(template.Resources[logicalId]?.Metadata?.['aws:cdk:path'] ?? '').endsWith('/Outbox/Table/Resource'),
     );
     const outboxTable = outboxLogicalId === undefined ? undefined : tables[outboxLogicalId];
-    // Counting published items scans the whole outbox: on a grown table the count is reused while young (local/paced.ts).
+    // The counts scan (the pending index, the whole outbox for published): on a grown table or a
+    // long backlog a count is reused while young, so polling them never starves the app (local/paced.ts).
     const publishedCount = outboxTable === undefined ? undefined : new PacedValue(() => countPublished(dynamodb, outboxTable), { share: 0.1, freshUnderMs: 250 });
+    const pendingStats =
+      outboxTable === undefined ? undefined : new PacedValue(() => outboxStats(dynamodb, outboxTable, outboxIndexes.includes(PARKED_INDEX)), { share: 0.1, freshUnderMs: 250 });
     const outboxIndexes = ((template.Resources[outboxLogicalId ?? '']?.Properties?.GlobalSecondaryIndexes as { IndexName: string }[] | undefined) ?? []).map(
       (index) => index.IndexName,
     );
@@ -427,7 +430,12 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         events
           .filter((accepted) => aggregateId === undefined || (accepted.event.detail as { aggregateId?: string }).aggregateId === aggregateId)
           .map((accepted) => accepted.event),
-      outbox: async () => (outboxTable === undefined ? undefined : { ...(await outboxStats(dynamodb, outboxTable, outboxIndexes.includes(PARKED_INDEX))), published: await publishedCount?.get() }),
+      outbox: async () => {
+        if (pendingStats === undefined) return undefined;
+        const { pending, parked, oldestPendingSince } = await pendingStats.get();
+        const oldestPendingAgeMs = oldestPendingSince === undefined ? null : Date.now() - Date.parse(oldestPendingSince);
+        return { pending, published: await publishedCount?.get(), parked, oldestPendingAgeMs };
+      },
       faults: () => faults,
       // A PUT states the whole set: a fault it leaves out is off (CONTRACT.md).
       setFaults: (next) => {
@@ -722,12 +730,12 @@ const expireItems = async (client: DynamoDBClient, tableName: string, attribute:
 /** The outbox's sparse index of parked items (added with parking; absent from older templates). */
 const PARKED_INDEX = 'parked';
 
-/** Pending and parked counts and the age of the oldest pending item (scans: local only). */
+/** Pending and parked counts and when the oldest pending item was written (scans: local only). */
 const outboxStats = async (
   client: DynamoDBClient,
   tableName: string,
   hasParkedIndex: boolean,
-): Promise<{ pending: number; parked: number; oldestPendingAgeMs: number | null }> => {
+): Promise<{ pending: number; parked: number; oldestPendingSince: string | undefined }> => {
   let pending = 0;
   let oldest: string | undefined;
   let start: Record<string, never> | undefined;
@@ -750,7 +758,7 @@ const outboxStats = async (
     start = page.LastEvaluatedKey as never;
     if (start === undefined) break;
   }
-  return { pending, parked, oldestPendingAgeMs: oldest === undefined ? null : Date.now() - Date.parse(oldest) };
+  return { pending, parked, oldestPendingSince: oldest };
 };
 
 /** Published items in the outbox (a scan of the whole table: local only; see `PacedValue`). */

@@ -122,6 +122,19 @@ describe('EsbuildBundling', () => {
     expect(rebuilt.js).toContain('shadowed');
   });
 
+  it('rebuilds when a new file in a folder further up changes where an import resolves', () => {
+    write('src/handlers/c.ts', "import { greeting } from '../shared';\nexport const handler = async () => greeting('c');\n");
+    backdate();
+    bundle('src/handlers/c.ts');
+    write('src/shared.ts', "export const greeting = (name: string): string => `shadowed ${name}`;\n");
+    backdate();
+
+    const rebuilt = bundle('src/handlers/c.ts');
+
+    expect(rebuilt.outcome).toBe('built');
+    expect(rebuilt.js).toContain('shadowed');
+  });
+
   it('rebuilds when the lock file changes', () => {
     bundle('src/a.ts');
     write('package-lock.json', '{"lockfileVersion":3,"packages":{}}');
