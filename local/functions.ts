@@ -56,6 +56,9 @@ interface Queued {
 
 const RUNTIME = path.join(__dirname, 'function-runtime.cjs');
 
+/** Lambda's limit on the init phase before the invocation's own timeout starts counting. */
+const INIT_LIMIT_MS = 10_000;
+
 /** Environments a function may have at once locally when it reserves no concurrency. */
 export const LOCAL_CONCURRENCY = 6;
 
@@ -79,6 +82,7 @@ export class LocalFunction {
   public coldStarts = 0;
   /** The most environments busy at once so far. */
   public peakConcurrency = 0;
+  private closed = false;
 
   public constructor(
     public readonly spec: LocalFunctionSpec,
@@ -102,6 +106,7 @@ export class LocalFunction {
 
   public async invoke(event: unknown): Promise<unknown> {
     this.invocations += 1;
+    if (this.closed) throw new FunctionError(this.spec.name, 'Runtime.ExitError', 'The function was closed.');
     const fault = this.injectFault();
     if (fault !== undefined) throw fault;
     if (this.spec.reservedConcurrency === 0) {
@@ -115,12 +120,16 @@ export class LocalFunction {
 
   /** Kills every runtime of the function now: each invocation in flight fails, the next one cold-starts. */
   public crash(): void {
-    for (const environment of [...this.environments]) {
-      this.kill(environment, new FunctionError(this.spec.name, 'Runtime.ExitError', 'The runtime was killed (injected crash).'));
-    }
+    // Every environment goes first, so no waiting invocation is handed to one about to die.
+    const error = new FunctionError(this.spec.name, 'Runtime.ExitError', 'The runtime was killed (injected crash).');
+    const all = [...this.environments];
+    this.environments.clear();
+    for (const environment of all) this.end(environment, error, true);
+    this.dispatch();
   }
 
   public async close(): Promise<void> {
+    this.closed = true;
     // An invocation in flight or waiting fails now; its timeout timer would otherwise keep the
     // process alive for up to the function's timeout (5 minutes for the reconciler) after a close.
     const closed = new FunctionError(this.spec.name, 'Runtime.ExitError', 'The function was closed.');
@@ -149,13 +158,24 @@ export class LocalFunction {
     environment.running = { id, resolve: invocation.resolve, reject: invocation.reject, timer: undefined };
     const busy = [...this.environments].filter((candidate) => candidate.running !== undefined).length;
     this.peakConcurrency = Math.max(this.peakConcurrency, busy);
-    void environment.ready.then(() => {
+    // Lambda gives init 10 s of its own; past that the invocation's timeout runs (init goes on within it).
+    let initLimit: NodeJS.Timeout | undefined;
+    const initOver = Promise.race([
+      environment.ready,
+      new Promise<void>((resolve) => {
+        initLimit = setTimeout(resolve, INIT_LIMIT_MS);
+      }),
+    ]);
+    void initOver.then(() => {
+      clearTimeout(initLimit);
       const running = environment.running;
       if (running?.id !== id || !this.environments.has(environment)) return;
       running.timer = setTimeout(() => {
         this.kill(environment, new FunctionError(this.spec.name, 'Sandbox.Timedout', `Task timed out after ${this.spec.timeoutMs / 1000} seconds`));
       }, this.spec.timeoutMs);
-      this.post(environment, id, invocation.event);
+      void environment.ready.then(() => {
+        if (environment.running?.id === id && this.environments.has(environment)) this.post(environment, id, invocation.event);
+      });
     });
   }
 
@@ -179,6 +199,11 @@ export class LocalFunction {
   /** Ends an environment: its invocation (if any) fails with `error`; waiting invocations go on elsewhere. */
   private kill(environment: Environment, error: FunctionError, terminate = true): void {
     if (!this.environments.delete(environment)) return;
+    this.end(environment, error, terminate);
+    this.dispatch();
+  }
+
+  private end(environment: Environment, error: FunctionError, terminate: boolean): void {
     const running = environment.running;
     environment.running = undefined;
     if (running !== undefined) {
@@ -186,7 +211,6 @@ export class LocalFunction {
       running.reject(error);
     }
     if (terminate) void environment.worker.terminate();
-    this.dispatch();
   }
 
   private startEnvironment(): Environment {

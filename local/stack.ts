@@ -584,7 +584,7 @@ const functionSpecs = (template: CfnTemplate, assemblyDir: string, resolve: Reso
         environment: Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, resolve(value)])),
         timeoutMs: Number(props.Timeout ?? 3) * 1000,
         memoryMb: Number(props.MemorySize ?? 128),
-        ...(props.ReservedConcurrentExecutions === undefined ? {} : { reservedConcurrency: Number(props.ReservedConcurrentExecutions) }),
+        ...(Number.isInteger(Number(props.ReservedConcurrentExecutions ?? 'none')) ? { reservedConcurrency: Number(props.ReservedConcurrentExecutions) } : {}),
       };
     });
 

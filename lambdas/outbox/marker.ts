@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchExecuteStatementCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { forEachBounded } from './concurrency';
 
@@ -7,7 +8,23 @@ export interface OutboxMarkerOptions {
   readonly retentionSeconds?: number;
   /** `BatchExecuteStatement` calls in flight at once (25 marks each). @default 4 */
   readonly concurrency?: number;
+  /**
+   * Attempts per mark whose statement failed with a retryable code (throttled, conflict, internal
+   * error); the SDK retries a failed call, never a failed statement of a successful one. @default 3
+   */
+  readonly maxAttempts?: number;
+  /** First backoff between attempts (full jitter, doubling). @default 50 ms */
+  readonly baseDelayMs?: number;
 }
+
+/** Statement error codes worth another attempt (DynamoDB's `BatchStatementErrorCodeEnum`). */
+const RETRYABLE_STATEMENT_ERRORS = new Set([
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'TransactionConflict',
+]);
 
 export interface MarkOutcome {
   readonly marked: number;
@@ -41,6 +58,8 @@ export const MARKS_PER_CALL = 25;
 export class OutboxMarker {
   private readonly retentionSeconds: number;
   private readonly concurrency: number;
+  private readonly maxAttempts: number;
+  private readonly baseDelayMs: number;
   private readonly statement: string;
 
   public constructor(
@@ -49,6 +68,8 @@ export class OutboxMarker {
   ) {
     this.retentionSeconds = options.retentionSeconds ?? 7 * 24 * 60 * 60;
     this.concurrency = options.concurrency ?? 4;
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+    this.baseDelayMs = options.baseDelayMs ?? 50;
     this.statement =
       `UPDATE "${options.tableName.replaceAll('"', '""')}" SET "status" = 'PUBLISHED' SET "publishedAt" = ? SET "expiresAt" = ? ` +
       `REMOVE "pendingShard" REMOVE "pendingSince" WHERE "aggregateId" = ? AND "version" = ? AND "status" = 'PENDING'`;
@@ -73,35 +94,45 @@ export class OutboxMarker {
     const chunks: OutboxKey[][] = [];
     for (let i = 0; i < distinct.length; i += MARKS_PER_CALL) chunks.push(distinct.slice(i, i + MARKS_PER_CALL));
     await forEachBounded(chunks, this.concurrency, async (chunk) => {
-      try {
-        const { Responses = [] } = await this.client.send(
-          new BatchExecuteStatementCommand({
-            Statements: chunk.map((key) => ({
-              Statement: this.statement,
-              Parameters: [publishedAt.toISOString(), expiresAt, key.aggregateId, key.version],
-            })),
-          }),
-        );
-        chunk.forEach((key, index) => {
-          const error = Responses[index]?.Error;
-          if (Responses[index] === undefined) {
+      let todo = chunk;
+      for (let attempt = 1; todo.length > 0; attempt++) {
+        if (attempt > 1) await sleep(Math.floor(Math.random() * this.baseDelayMs * 2 ** (attempt - 2)));
+        const retry: OutboxKey[] = [];
+        const last = attempt >= this.maxAttempts;
+        try {
+          const { Responses = [] } = await this.client.send(
+            new BatchExecuteStatementCommand({
+              Statements: todo.map((key) => ({
+                Statement: this.statement,
+                Parameters: [publishedAt.toISOString(), expiresAt, key.aggregateId, key.version],
+              })),
+            }),
+          );
+          todo.forEach((key, index) => {
+            const response = Responses[index];
+            const error = response?.Error;
+            if (response === undefined) {
+              outcome.failed += 1;
+              onError(key, new MarkStatementError('NoResponse', 'BatchExecuteStatement returned no answer for this statement.'));
+            } else if (error === undefined) {
+              outcome.marked += 1;
+            } else if (error.Code === 'ConditionalCheckFailed') {
+              outcome.alreadyMarked += 1;
+            } else if (!last && RETRYABLE_STATEMENT_ERRORS.has(error.Code ?? '')) {
+              retry.push(key);
+            } else {
+              outcome.failed += 1;
+              onError(key, new MarkStatementError(error.Code ?? 'Unknown', error.Message ?? ''));
+            }
+          });
+        } catch (error: unknown) {
+          // The whole call failed after the SDK's own retries (throttled, network, denied): every mark of it stays undone.
+          for (const key of todo) {
             outcome.failed += 1;
-            onError(key, new MarkStatementError('NoResponse', 'BatchExecuteStatement returned no answer for this statement.'));
-          } else if (error === undefined) {
-            outcome.marked += 1;
-          } else if (error.Code === 'ConditionalCheckFailed') {
-            outcome.alreadyMarked += 1;
-          } else {
-            outcome.failed += 1;
-            onError(key, new MarkStatementError(error.Code ?? 'Unknown', error.Message ?? ''));
+            onError(key, error);
           }
-        });
-      } catch (error: unknown) {
-        // The whole call failed (throttled, network, denied): every mark of it stays undone.
-        for (const key of chunk) {
-          outcome.failed += 1;
-          onError(key, error);
         }
+        todo = retry;
       }
     });
     return outcome;

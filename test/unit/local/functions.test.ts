@@ -60,13 +60,26 @@ describe('a local Lambda function', () => {
   });
 
   it('runs one invocation at a time under reserved concurrency 1, each with its own full timeout', async () => {
-    const fn = open({ reservedConcurrency: 1, timeoutMs: 600 });
+    const fn = open({ reservedConcurrency: 1, timeoutMs: 3000 });
 
-    const results = await Promise.all([1, 2, 3].map((id) => fn.invoke({ ms: 400, id })));
+    const results = await Promise.all([1, 2, 3].map((id) => fn.invoke({ ms: 1200, id })));
 
     expect(results.map((result) => (result as { id: number }).id)).toEqual([1, 2, 3]);
     expect(fn.peakConcurrency).toBe(1);
     expect(fn.coldStarts).toBe(1);
+  });
+
+  it('fails a crashed invocation and hands the one waiting to a fresh environment', async () => {
+    const fn = open({ reservedConcurrency: 1, timeoutMs: 10_000 });
+    const running = fn.invoke({ ms: 5000, id: 'running' }).catch((error: unknown) => error);
+    const waiting = fn.invoke({ ms: 1, id: 'waiting' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    fn.crash();
+
+    expect(await running).toMatchObject({ errorType: 'Runtime.ExitError' });
+    expect(await waiting).toEqual({ calls: 1, id: 'waiting' });
+    expect(fn.coldStarts).toBe(2);
   });
 
   it('refuses every invocation under reserved concurrency 0, as a throttled function', async () => {
@@ -87,5 +100,7 @@ describe('a local Lambda function', () => {
 
     expect(await running).toMatchObject({ errorType: 'Runtime.ExitError' });
     expect(await waiting).toMatchObject({ errorType: 'Runtime.ExitError' });
+    await expect(fn.invoke({ ms: 1 })).rejects.toMatchObject({ errorType: 'Runtime.ExitError' });
+    expect(fn.coldStarts).toBe(1);
   });
 });
