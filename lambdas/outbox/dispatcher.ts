@@ -17,6 +17,8 @@ export interface DispatchOutcome<T extends PublishableItem> {
   /** Every entry failure of this dispatch, permanent or not, for the logs. */
   readonly failures: readonly PublishFailure<T>[];
   readonly calls: number;
+  /** Milliseconds in each stage: the hold check, publishing, marking, parking (for the logs). */
+  readonly stageMs: { readonly holds: number; readonly publish: number; readonly mark: number; readonly park: number };
   readonly retriedEntries: number;
   readonly mark: MarkOutcome;
   /** Parks that DynamoDB failed (their items are in `retryable`). */
@@ -48,7 +50,9 @@ export class OutboxDispatcher {
     items: readonly T[],
     refused: readonly PublishFailure<T>[] = [],
   ): Promise<DispatchOutcome<T>> {
+    const clock = stopwatch();
     const held = await this.parker.heldAggregates(items.map((item) => item.aggregateId));
+    const holdsMs = clock();
     const firstRefused = new Map<string, number>();
     for (const { item } of refused) {
       firstRefused.set(item.aggregateId, Math.min(item.version, firstRefused.get(item.aggregateId) ?? Infinity));
@@ -57,7 +61,9 @@ export class OutboxDispatcher {
     const toPublish = items.filter((item) => !isHeld(item));
 
     const outcome = await this.publisher.publish(toPublish);
+    const publishMs = clock();
     const mark = await this.marker.markPublished(outcome.published, this.now(), this.onMarkError);
+    const markMs = clock();
 
     const failures = [...refused, ...outcome.failed];
     const refusedForGood = new Set(failures.filter((failure) => failure.permanent).map((failure) => failure.item.aggregateId));
@@ -74,6 +80,7 @@ export class OutboxDispatcher {
       })),
     ];
     const parkOutcome = await this.parker.park(requests);
+    const parkMs = clock();
     const byKey = new Map(requests.map((request) => [`${request.aggregateId}#${request.version}`, request]));
     const requestOf = (parked: ParkRequest) => byKey.get(`${parked.aggregateId}#${parked.version}`) as ParkRequest & { item: T };
 
@@ -87,11 +94,23 @@ export class OutboxDispatcher {
       ],
       failures,
       calls: outcome.calls,
+      stageMs: { holds: holdsMs, publish: publishMs, mark: markMs, park: parkMs },
       retriedEntries: outcome.retriedEntries,
       mark,
       parkFailures: parkOutcome.failed,
     };
   }
 }
+
+/** Each call answers the milliseconds since the previous one (or since it was made). */
+const stopwatch = (): (() => number) => {
+  let last = performance.now();
+  return () => {
+    const now = performance.now();
+    const elapsed = Math.round(now - last);
+    last = now;
+    return elapsed;
+  };
+};
 
 const key = (item: PublishableItem) => ({ aggregateId: item.aggregateId, version: item.version });

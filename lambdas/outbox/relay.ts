@@ -2,7 +2,8 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { z } from 'zod';
-import type { OutboxDispatcher } from './dispatcher';
+import type { DispatchOutcome, OutboxDispatcher } from './dispatcher';
+import type { PublishableItem } from './entries';
 import type { MarkOutcome } from './marker';
 import type { ParkRequest } from './parker';
 import type { PublishFailure } from './publisher';
@@ -33,6 +34,8 @@ export interface RelayReport {
   readonly calls: number;
   readonly retriedEntries: number;
   readonly mark: MarkOutcome;
+  /** Milliseconds in each stage of the dispatch. */
+  readonly stageMs: DispatchOutcome<PublishableItem>['stageMs'];
   /** Publish time minus `occurredAt`, per published event. */
   readonly lagsMs: readonly number[];
 }
@@ -104,6 +107,7 @@ export class OutboxRelay {
         calls: outcome.calls,
         retriedEntries: outcome.retriedEntries,
         mark: outcome.mark,
+        stageMs: outcome.stageMs,
         lagsMs: outcome.published.map((item) => publishedAt - Date.parse(item.occurredAt)),
       },
     };
