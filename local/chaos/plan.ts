@@ -23,7 +23,14 @@ export const PHASES = {
    * grace at all every sweep races the relay for the newest items and each race it loses is a
    * duplicate; at 20,000 orders, with the relay minutes behind, that made most of them.
    */
-  reconciler: { everyMs: 3000, graceSeconds: 15, maxItems: 25 },
+  reconciler: { everyMs: 5000, graceSeconds: 15, maxItems: 25 },
+  /**
+   * Orders one reconciler run audits (`AUDIT_MAX_ORDERS`, 5,000 deployed). The audit re-checks
+   * its whole 24 h window pass after pass, two reads an order; at 5,000 a run and a run every few
+   * seconds it took most of DynamoDB Local's time at 20,000 orders and starved the relay (its
+   * marks took 20 s a batch). Deployed, a run comes every 5 minutes.
+   */
+  auditMaxOrders: 400,
   minPhaseMs: 2000,
   /**
    * How long a phase waits past its end for its evidence (the fault seen at work at least once).

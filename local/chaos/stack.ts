@@ -1,5 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { type LocalStack, startLocalStack } from '../stack';
+import { PHASES } from './plan';
 import type { CloudAssembly } from '../synth';
 import { seededRandom } from '../eventbridge';
 
@@ -81,6 +82,7 @@ export class ChaosStack {
       random: seededRandom(this.options.seed * 7919 + this.restarts),
       log: (line) => this.onLog(line),
       functionLog: (name, line) => this.onFunctionLog(name, line),
+      environmentOverrides: { AUDIT_MAX_ORDERS: String(PHASES.auditMaxOrders) },
     });
     this.port = Number(new URL(this.current.url).port);
   }
