@@ -15,7 +15,7 @@ import { OutboxRelay } from '../lambdas/outbox/relay';
 import { startLocalEventBridge } from '../local/eventbridge';
 import { StreamPoller } from '../local/stream-poller';
 import { benchTables } from './setup';
-import { updateItemMarker } from './update-item-marker';
+import { PartiqlMarker } from './partiql-marker';
 
 export interface RelayFigure {
   readonly name: string;
@@ -71,7 +71,7 @@ export const benchRelay = async (endpoint: string, events: number, rounds = 3): 
   const relayOf = (withMarker: OutboxMarker = marker) =>
     new OutboxRelay(new OutboxDispatcher(new EventBridgePublisher(eventBridge, { eventBusName: 'orders' }), withMarker, parker));
   await relayOf().relay(records);
-  const oneUpdateEach = updateItemMarker(doc, outboxTable, 1);
+  const oneUpdateEach = new OutboxMarker(doc, { tableName: outboxTable, concurrency: 1 });
   const inBatches = (relay: OutboxRelay, batchSize: number) => async (): Promise<void> => {
     for (let i = 0; i < records.length; i += batchSize) await relay.relay(records.slice(i, i + batchSize));
   };
@@ -86,7 +86,7 @@ export const benchRelay = async (endpoint: string, events: number, rounds = 3): 
         }
       },
     },
-    { name: 'relay, batch 100, UpdateItem marks', run: inBatches(relayOf(updateItemMarker(doc, outboxTable, 16)), 100) },
+    { name: 'relay, batch 100, PartiQL marks', run: inBatches(relayOf(new PartiqlMarker(doc, { tableName: outboxTable }) as unknown as OutboxMarker), 100) },
     ...[1, 10, 100].map((batchSize) => ({ name: `relay, batch size ${batchSize}`, run: inBatches(relayOf(), batchSize) })),
   ];
 

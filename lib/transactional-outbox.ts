@@ -256,8 +256,8 @@ export class TransactionalOutbox extends Construct {
       },
     });
     this.eventBus.grantPutEventsTo(this.relayFunction);
-    // Parks are updates, marks are PartiQL updates (25 a call: lambdas/outbox/marker.ts); hold records are read in batches.
-    grantOnTable(this.table, this.relayFunction, 'dynamodb:UpdateItem', 'dynamodb:PartiQLUpdate', 'dynamodb:BatchGetItem');
+    // Marks and parks are updates; hold records are read in batches.
+    grantOnTable(this.table, this.relayFunction, 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem');
     this.relayFunction.addEventSource(
       new DynamoEventSource(this.table, {
         startingPosition: StartingPosition.TRIM_HORIZON,
@@ -298,7 +298,7 @@ export class TransactionalOutbox extends Construct {
     });
     this.eventBus.grantPutEventsTo(this.reconcilerFunction);
     // Marks, parks and retries (updates, hold reads and removal, one aggregate's parked versions).
-    grantOnTable(this.table, this.reconcilerFunction, 'dynamodb:UpdateItem', 'dynamodb:PartiQLUpdate', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:Query');
+    grantOnTable(this.table, this.reconcilerFunction, 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:Query');
     grantOnIndex(this.table, OUTBOX_PENDING_INDEX.indexName, this.reconcilerFunction, 'dynamodb:Query');
     grantOnIndex(this.table, OUTBOX_PARKED_INDEX.indexName, this.reconcilerFunction, 'dynamodb:Query');
     if (ownBus !== undefined) {

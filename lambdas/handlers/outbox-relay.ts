@@ -1,5 +1,4 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { MarkStatementError } from '../outbox/marker';
 import { OutboxRelay } from '../outbox/relay';
 import { createOutboxRelayHandler } from '../outbox/relay-handler';
 import { outboxFromEnv } from './outbox-runtime';
@@ -8,7 +7,7 @@ import { logger } from './runtime';
 const { dispatcher } = outboxFromEnv((key, error) =>
   logger.warn('Could not mark a published outbox item; the reconciler will', {
     ...key,
-    error: error instanceof MarkStatementError ? `${error.name}: ${error.code}` : error instanceof Error ? error.name : String(error),
+    error: error instanceof Error ? error.name : String(error),
   }),
 );
 const relay = new OutboxRelay(dispatcher);

@@ -1,34 +1,18 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { BatchExecuteStatementCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { forEachBounded } from './concurrency';
 
 export interface OutboxMarkerOptions {
   readonly tableName: string;
   /** How long a published item is kept before TTL removes it. @default 7 days */
   readonly retentionSeconds?: number;
-  /** `BatchExecuteStatement` calls in flight at once (25 marks each). @default 4 */
+  /** Updates in flight at once. @default 16 */
   readonly concurrency?: number;
-  /**
-   * Attempts per mark whose statement failed with a retryable code (throttled, conflict, internal
-   * error); the SDK retries a failed call, never a failed statement of a successful one. @default 3
-   */
-  readonly maxAttempts?: number;
-  /** First backoff between attempts (full jitter, doubling). @default 50 ms */
-  readonly baseDelayMs?: number;
 }
-
-/** Statement error codes worth another attempt (DynamoDB's `BatchStatementErrorCodeEnum`). */
-const RETRYABLE_STATEMENT_ERRORS = new Set([
-  'ThrottlingError',
-  'ProvisionedThroughputExceeded',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'TransactionConflict',
-]);
 
 export interface MarkOutcome {
   readonly marked: number;
-  /** Already published (a duplicate delivery) or gone: left exactly as it was. */
+  /** Already published (a duplicate delivery): left exactly as it was. */
   readonly alreadyMarked: number;
   /** Could not be marked; still pending, so the reconciler will publish and mark it again. */
   readonly failed: number;
@@ -39,40 +23,21 @@ export interface OutboxKey {
   readonly version: number;
 }
 
-/** DynamoDB's limit of statements in one `BatchExecuteStatement` call. */
-export const MARKS_PER_CALL = 25;
-
 /**
  * Marks published items: status PUBLISHED, `publishedAt`, `expiresAt` for TTL, and out of the
- * pending index. Each mark is conditional on the item still being pending, so a late duplicate
- * never rewrites a mark, never overwrites a park, and never recreates an item TTL has already
- * removed (a PartiQL `UPDATE` of a missing item fails its condition instead of creating it).
- *
- * Why PartiQL: the marks were 86% of the relay's time at batch 100 (`npm run bench -- --only
- * relay`), one `UpdateItem` each. `BatchExecuteStatement` carries 25 conditional updates in one
- * round trip, each judged on its own (not a transaction: one failed condition does not fail the
- * others) and each billed as the same `UpdateItem` would be. A `TransactWriteItems` of 100 would
- * be one round trip but costs twice the write units and fails whole on one duplicate; a
- * `BatchWriteItem` takes no conditions. So: 25 a call, a few calls in flight.
+ * pending index. The update is conditional on the item still being pending, so a late duplicate
+ * never rewrites a mark and never recreates an item TTL has already removed.
  */
 export class OutboxMarker {
   private readonly retentionSeconds: number;
   private readonly concurrency: number;
-  private readonly maxAttempts: number;
-  private readonly baseDelayMs: number;
-  private readonly statement: string;
 
   public constructor(
     private readonly client: DynamoDBDocumentClient,
-    options: OutboxMarkerOptions,
+    private readonly options: OutboxMarkerOptions,
   ) {
     this.retentionSeconds = options.retentionSeconds ?? 7 * 24 * 60 * 60;
-    this.concurrency = options.concurrency ?? 4;
-    this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
-    this.baseDelayMs = options.baseDelayMs ?? 50;
-    this.statement =
-      `UPDATE "${options.tableName.replaceAll('"', '""')}" SET "status" = 'PUBLISHED' SET "publishedAt" = ? SET "expiresAt" = ? ` +
-      `REMOVE "pendingShard" REMOVE "pendingSince" WHERE "aggregateId" = ? AND "version" = ? AND "status" = 'PENDING'`;
+    this.concurrency = options.concurrency ?? 16;
   }
 
   public async markPublished(
@@ -82,70 +47,34 @@ export class OutboxMarker {
   ): Promise<MarkOutcome> {
     const outcome = { marked: 0, alreadyMarked: 0, failed: 0 };
     const expiresAt = Math.floor(publishedAt.getTime() / 1000) + this.retentionSeconds;
-    // One call may not name an item twice (DynamoDB refuses the whole call): a repeat is a duplicate delivery.
-    const seen = new Set<string>();
-    const distinct = keys.filter((key) => {
-      const id = `${key.version}#${key.aggregateId}`;
-      if (seen.has(id)) return false;
-      seen.add(id);
-      return true;
-    });
-    outcome.alreadyMarked += keys.length - distinct.length;
-    const chunks: OutboxKey[][] = [];
-    for (let i = 0; i < distinct.length; i += MARKS_PER_CALL) chunks.push(distinct.slice(i, i + MARKS_PER_CALL));
-    await forEachBounded(chunks, this.concurrency, async (chunk) => {
-      let todo = chunk;
-      for (let attempt = 1; todo.length > 0; attempt++) {
-        if (attempt > 1) await sleep(Math.floor(Math.random() * this.baseDelayMs * 2 ** (attempt - 2)));
-        const retry: OutboxKey[] = [];
-        const last = attempt >= this.maxAttempts;
-        try {
-          const { Responses = [] } = await this.client.send(
-            new BatchExecuteStatementCommand({
-              Statements: todo.map((key) => ({
-                Statement: this.statement,
-                Parameters: [publishedAt.toISOString(), expiresAt, key.aggregateId, key.version],
-              })),
-            }),
-          );
-          todo.forEach((key, index) => {
-            const response = Responses[index];
-            const error = response?.Error;
-            if (response === undefined) {
-              outcome.failed += 1;
-              onError(key, new MarkStatementError('NoResponse', 'BatchExecuteStatement returned no answer for this statement.'));
-            } else if (error === undefined) {
-              outcome.marked += 1;
-            } else if (error.Code === 'ConditionalCheckFailed') {
-              outcome.alreadyMarked += 1;
-            } else if (!last && RETRYABLE_STATEMENT_ERRORS.has(error.Code ?? '')) {
-              retry.push(key);
-            } else {
-              outcome.failed += 1;
-              onError(key, new MarkStatementError(error.Code ?? 'Unknown', error.Message ?? ''));
-            }
-          });
-        } catch (error: unknown) {
-          // The whole call failed after the SDK's own retries (throttled, network, denied): every mark of it stays undone.
-          for (const key of todo) {
-            outcome.failed += 1;
-            onError(key, error);
-          }
+    await forEachBounded(keys, this.concurrency, async (key) => {
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.options.tableName,
+            Key: { aggregateId: key.aggregateId, version: key.version },
+            UpdateExpression:
+              'SET #status = :published, publishedAt = :publishedAt, expiresAt = :expiresAt REMOVE pendingShard, pendingSince',
+            ConditionExpression: '#status = :pending',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':published': 'PUBLISHED',
+              ':pending': 'PENDING',
+              ':publishedAt': publishedAt.toISOString(),
+              ':expiresAt': expiresAt,
+            },
+          }),
+        );
+        outcome.marked += 1;
+      } catch (error: unknown) {
+        if (error instanceof ConditionalCheckFailedException) {
+          outcome.alreadyMarked += 1;
+        } else {
+          outcome.failed += 1;
+          onError(key, error);
         }
-        todo = retry;
       }
     });
     return outcome;
-  }
-}
-
-/** One statement of a `BatchExecuteStatement` refused, with DynamoDB's code for it. */
-export class MarkStatementError extends Error {
-  public constructor(
-    public readonly code: string,
-    message: string,
-  ) {
-    super(`${code}: ${message}`);
-    this.name = 'MarkStatementError';
   }
 }

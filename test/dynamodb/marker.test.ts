@@ -1,9 +1,9 @@
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MARKS_PER_CALL, MarkStatementError, OutboxMarker } from '../../lambdas/outbox/marker';
+import { OutboxMarker } from '../../lambdas/outbox/marker';
 import { type TestTables, createTestTables, documentClient, testDynamoClient } from '../support/dynamodb';
 
-/** The relay's marks (PartiQL `BatchExecuteStatement`, 25 a call) on DynamoDB Local. */
+/** The relay's marks (conditional `UpdateItem`s, a few in flight) on DynamoDB Local. */
 const client = testDynamoClient();
 const doc = documentClient(client);
 let tables: TestTables;
@@ -30,8 +30,8 @@ const get = async (key: { aggregateId: string; version: number }) =>
   (await doc.send(new GetCommand({ TableName: tables.outbox, Key: key, ConsistentRead: true }))).Item;
 
 describe('marking published outbox items', () => {
-  it('marks more than one call holds: published, TTL set, out of the pending index', async () => {
-    const keys = await pending(MARKS_PER_CALL * 2 + 3);
+  it('marks every item more than its concurrency: published, TTL set, out of the pending index', async () => {
+    const keys = await pending(53);
     const at = new Date('2026-11-27T06:30:00.000Z');
 
     const outcome = await new OutboxMarker(doc, { tableName: tables.outbox, retentionSeconds: 3600 }).markPublished(keys, at);
@@ -67,7 +67,7 @@ describe('marking published outbox items', () => {
     expect(await get(fresh)).toMatchObject({ status: 'PUBLISHED' });
   });
 
-  it('counts every mark of a refused call as failed and tells which, leaving them pending', async () => {
+  it('counts every refused mark as failed and tells which, leaving them pending', async () => {
     const keys = await pending(3);
     const errors: { key: unknown; error: unknown }[] = [];
 
@@ -76,11 +76,12 @@ describe('marking published outbox items', () => {
     );
 
     expect(outcome).toEqual({ marked: 0, alreadyMarked: 0, failed: 3 });
-    expect(errors.map((e) => e.key)).toEqual(keys);
+    expect(errors.map((e) => e.key)).toEqual(expect.arrayContaining(keys));
+    expect(errors).toHaveLength(keys.length);
     for (const key of keys) expect(await get(key)).toMatchObject({ status: 'PENDING' });
   });
 
-  it('marks a key given twice once, without failing the call it shares with others', async () => {
+  it('marks a key given twice once', async () => {
     const [twice, other] = (await pending(2)) as [never, never];
 
     const outcome = await new OutboxMarker(doc, { tableName: tables.outbox }).markPublished([twice, other, twice], new Date());
@@ -90,7 +91,7 @@ describe('marking published outbox items', () => {
     expect(await get(other)).toMatchObject({ status: 'PUBLISHED' });
   });
 
-  it('reports a statement DynamoDB refuses by its code, and marks the rest of its call', async () => {
+  it('reports a mark DynamoDB refuses with its error, and marks the rest', async () => {
     const [good] = (await pending(1)) as [never];
     const emptyKey = { aggregateId: '', version: 1 };
     const errors: unknown[] = [];
@@ -98,8 +99,7 @@ describe('marking published outbox items', () => {
     const outcome = await new OutboxMarker(doc, { tableName: tables.outbox }).markPublished([emptyKey, good], new Date(), (_key, error) => errors.push(error));
 
     expect(outcome).toEqual({ marked: 1, alreadyMarked: 0, failed: 1 });
-    expect(errors).toEqual([expect.objectContaining({ name: 'MarkStatementError', code: 'ValidationError' })]);
-    expect(errors[0]).toBeInstanceOf(MarkStatementError);
+    expect(errors).toEqual([expect.objectContaining({ name: 'ValidationException' })]);
     expect(await get(good)).toMatchObject({ status: 'PUBLISHED' });
   });
 });

@@ -380,7 +380,6 @@ describe('OrdersServiceStack reconciler', () => {
         'dynamodb:Query',
         'dynamodb:Query',
         'dynamodb:Query',
-        'dynamodb:PartiQLUpdate',
         'dynamodb:UpdateItem',
       ].sort(),
     );

@@ -243,7 +243,7 @@ describe('TransactionalOutbox relay', () => {
       expect.objectContaining({ Action: 'events:PutEvents', Resource: busArn }),
     ]);
     expect(statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:UpdateItem'))).toEqual([
-      expect.objectContaining({ Action: ['dynamodb:UpdateItem', 'dynamodb:PartiQLUpdate', 'dynamodb:BatchGetItem'], Resource: tableArn }),
+      expect.objectContaining({ Action: ['dynamodb:UpdateItem', 'dynamodb:BatchGetItem'], Resource: tableArn }),
     ]);
     const dynamoActions = statements.flatMap((s) => [s.Action].flat() as string[]).filter((a) => a.startsWith('dynamodb:'));
     expect(dynamoActions.sort()).toEqual(
@@ -253,7 +253,6 @@ describe('TransactionalOutbox relay', () => {
         'dynamodb:GetRecords',
         'dynamodb:GetShardIterator',
         'dynamodb:ListStreams',
-        'dynamodb:PartiQLUpdate',
         'dynamodb:UpdateItem',
       ].sort(),
     );
@@ -332,7 +331,7 @@ describe('TransactionalOutbox reconciler', () => {
 
     expect(statements.filter((s) => JSON.stringify(s.Action).match(/dynamodb|events/))).toEqual([
       expect.objectContaining({ Action: 'events:PutEvents' }),
-      expect.objectContaining({ Action: ['dynamodb:UpdateItem', 'dynamodb:PartiQLUpdate', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:Query'], Resource: tableArn }),
+      expect.objectContaining({ Action: ['dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:Query'], Resource: tableArn }),
       expect.objectContaining({ Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [tableArn, '/index/pending']] } }),
       expect.objectContaining({ Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [tableArn, '/index/parked']] } }),
     ]);
