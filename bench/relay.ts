@@ -15,6 +15,7 @@ import { OutboxRelay } from '../lambdas/outbox/relay';
 import { startLocalEventBridge } from '../local/eventbridge';
 import { StreamPoller } from '../local/stream-poller';
 import { benchTables } from './setup';
+import { fixed, row } from './stats';
 
 export interface RelayFigure {
   readonly name: string;
@@ -99,4 +100,20 @@ export const benchRelay = async (endpoint: string, events: number): Promise<Rela
   streams.destroy();
   client.destroy();
   return figures;
+};
+
+export const reportRelay = (figures: readonly RelayFigure[]): string => {
+  const [baseline] = figures;
+  if (baseline === undefined) throw new Error('no baseline measured');
+  const rate = (figure: RelayFigure): number => figure.events / figure.seconds;
+  const widths = [34, 10, 12, 9, 15];
+  let out = `\nRelay: ${baseline.events} outbox events from real stream records to the local EventBridge, publish + mark\n\n`;
+  out += row(['variant', 'events/s', 'calls/1000', 'speed x', 'fewer calls x'], widths);
+  for (const figure of figures) {
+    out += row(
+      [figure.name, rate(figure).toFixed(0), figure.callsPer1000.toFixed(0), fixed(rate(figure) / rate(baseline)), (baseline.callsPer1000 / figure.callsPer1000).toFixed(1)],
+      widths,
+    );
+  }
+  return `${out}\n(x = ratio to the naive baseline in this run.)\n`;
 };
