@@ -108,18 +108,25 @@ export interface CdfSeries {
   readonly values: readonly number[];
 }
 
-/** Cumulative distribution of each series: x the latency, y the share of samples at or below it. */
+/**
+ * Cumulative distribution of each series: x the latency on a log scale (lags span from a few
+ * milliseconds to seconds under load), y the share of samples at or below it.
+ */
 export const cdfChart = (options: { readonly title: string; readonly subtitle: string; readonly series: readonly CdfSeries[]; readonly xLabel: string }): string => {
   const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
   const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
-  const max = Math.max(1, ...options.series.flatMap((series) => series.values));
-  const { top, step } = niceScale(max);
-  const x = (value: number): number => MARGIN.left + (Math.max(0, value) / top) * plotWidth;
+  const all = options.series.flatMap((series) => series.values);
+  const low = Math.floor(Math.log10(Math.max(1, Math.min(...all))));
+  const high = Math.max(low + 1, Math.ceil(Math.log10(Math.max(10, ...all))));
+  const x = (value: number): number => MARGIN.left + ((Math.log10(Math.max(10 ** low, value)) - low) / (high - low)) * plotWidth;
   const y = (share: number): number => MARGIN.top + plotHeight - share * plotHeight;
   const body = yAxis(100, 20, plotHeight, (value) => `${value}%`, 'share of orders at or below');
-  for (let value = 0; value <= top + step / 2; value += step) {
-    body.push(`<line x1="${num(x(value))}" x2="${num(x(value))}" y1="${MARGIN.top}" y2="${MARGIN.top + plotHeight}" stroke="#f0f0f0"/>`);
-    body.push(text(x(value), MARGIN.top + plotHeight + 16, String(Math.round(value)), 'text-anchor="middle" fill="#444"'));
+  for (let power = low; power <= high; power++) {
+    for (const factor of power === high ? [1] : [1, 2, 5]) {
+      const value = factor * 10 ** power;
+      body.push(`<line x1="${num(x(value))}" x2="${num(x(value))}" y1="${MARGIN.top}" y2="${MARGIN.top + plotHeight}" stroke="${factor === 1 ? '#e0e0e0' : '#f4f4f4'}"/>`);
+      body.push(text(x(value), MARGIN.top + plotHeight + 16, String(value), 'text-anchor="middle" fill="#444"'));
+    }
   }
   body.push(text(MARGIN.left + plotWidth / 2, MARGIN.top + plotHeight + 36, options.xLabel, 'text-anchor="middle" fill="#444"'));
   for (const [mark, share] of [['p50', 0.5], ['p99', 0.99]] as const) {

@@ -63,8 +63,8 @@ const SECTION_RUNNERS: Record<Section, (run: Run) => Promise<{ report: string; f
     return { report: reportApiLoad(figures), figures };
   },
   lag: async (run) => {
-    const { figures, lags } = await benchLag(run.number('lag-orders'), run.number('lag-rate'));
-    return { report: reportLag(figures), figures, charts: { 'lag-distribution': lagChart(figures, lags) } };
+    const figures = await benchLag(run.number('lag-orders'), run.number('lag-rate'));
+    return { report: reportLag(figures), figures, charts: { 'lag-distribution': lagChart(figures) } };
   },
   reconciler: async (run) => {
     const figures = await benchReconciler(await run.engine(), run.list('sizes'));

@@ -31,19 +31,6 @@ export const percentiles = (values: readonly number[]): Percentiles => {
 /** Milliseconds since the epoch with sub-millisecond resolution, comparable across threads. */
 export const epochMs = (): number => performance.timeOrigin + performance.now();
 
-/** Counts of `values` in bins of `width` from 0 (values below 0 land in the first bin). */
-export const histogram = (values: readonly number[], width: number): { readonly binMs: number; readonly counts: number[] } => {
-  const counts: number[] = [];
-  for (const value of values) {
-    const bin = Math.max(0, Math.floor(value / width));
-    while (counts.length <= bin) counts.push(0);
-    counts[bin] = (counts[bin] ?? 0) + 1;
-  }
-  return { binMs: width, counts };
-};
-
-export const ratio = (value: number, baseline: number): number => value / baseline;
-
 /** Left-aligned first column, right-aligned rest: the bench's tables. */
 export const row = (cells: readonly (string | number)[], widths: readonly number[]): string =>
   cells
