@@ -77,7 +77,7 @@ export const barChart = (options: {
   const y = (value: number): number => MARGIN.top + plotHeight - (Math.min(value, top) / top) * plotHeight;
   const slot = plotWidth / options.groups.length;
   const barWidth = Math.min(28, (slot * 0.7) / options.series.length);
-  const body = yAxis(top, step, plotHeight, (value) => `${value.toFixed(step < 0.5 ? 1 : 0)}x`, options.yLabel);
+  const body = yAxis(top, step, plotHeight, (value) => `${value.toFixed(Math.max(0, -Math.floor(Math.log10(step))))}x`, options.yLabel);
   options.groups.forEach((group, g) => {
     const start = MARGIN.left + g * slot + (slot - barWidth * options.series.length) / 2;
     group.values.forEach((value, s) => {

@@ -1,13 +1,15 @@
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../local/dynamodb-local';
 import { benchApiLoad, reportApiLoad } from './api-load';
 import { barChart } from './charts';
-import { benchLag, lagChart, reportLag } from './lag';
+import { type LagFigures, benchLag, lagChart, reportLag } from './lag';
 import { benchLocalStack, reportLocalStack } from './local-stack';
 import { benchReadSide, reportReadSide } from './read-side';
 import { benchReconciler, reportReconciler } from './reconciler';
 import { benchRelay, reportRelay } from './relay';
-import { writeChart, writeResults } from './results';
+import { RESULTS_DIR, writeChart, writeResults } from './results';
 import { benchWritePath, reportWritePath, type WritePathFigures } from './write-path';
 
 process.env.AWS_REGION ??= 'us-east-1';
@@ -23,7 +25,7 @@ const OPTIONS = {
   orders: { full: '100', quick: '30', help: 'local stack and read side: orders, one at a time' },
   ahead: { full: '30', quick: '10', help: 'read side: VERSION_AHEAD reads' },
   connections: { full: '16', quick: '16', help: 'API load: autocannon connections' },
-  duration: { full: '10', quick: '5', help: 'API load: seconds per run' },
+  duration: { full: '10', quick: '5', help: 'API load: seconds per kind (keyed, unkeyed), in two halves' },
   'lag-orders': { full: '300', quick: '100', help: 'lag: orders sent at a steady rate' },
   'lag-rate': { full: '10', quick: '10', help: 'lag: orders per second' },
   sizes: { full: '1000,10000,100000', quick: '1000,10000', help: 'reconciler: published outbox sizes' },
@@ -102,8 +104,20 @@ const writeCharts = (f: WritePathFigures): Record<string, string> => {
   };
 };
 
+/** `--charts`: the SVGs again from the figures in bench/results, measuring nothing. */
+const redrawCharts = (): string[] => {
+  const figuresOf = <T>(section: Section): T | undefined => {
+    const file = path.join(RESULTS_DIR, `${section}.json`);
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { figures: T }).figures : undefined;
+  };
+  const write = figuresOf<WritePathFigures>('write');
+  const lag = figuresOf<LagFigures>('lag');
+  const charts = { ...(write === undefined ? {} : writeCharts(write)), ...(lag === undefined ? {} : { 'lag-distribution': lagChart(lag) }) };
+  return Object.entries(charts).map(([name, svg]) => writeChart(name, svg));
+};
+
 const usage = (): string =>
-  'npm run bench -- [--quick] [--only ' + SECTIONS.join('|') + '[,...]] [--<option> <value>]\n\noptions (full / --quick default):\n' +
+  'npm run bench -- [--quick] [--charts] [--only ' + SECTIONS.join('|') + '[,...]] [--<option> <value>]\n\noptions (full / --quick default):\n' +
   Object.entries(OPTIONS).map(([name, o]) => `  --${name.padEnd(12)} ${o.help} (${o.full} / ${o.quick})`).join('\n') + '\n';
 
 /** `npm run bench`: figures as ratios against a baseline measured in the same run. */
@@ -113,11 +127,16 @@ const main = async (): Promise<void> => {
       ...Object.fromEntries(Object.keys(OPTIONS).map((name) => [name, { type: 'string' as const }])),
       only: { type: 'string' },
       quick: { type: 'boolean', default: false },
+      charts: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help === true) {
     process.stdout.write(usage());
+    return;
+  }
+  if (values.charts === true) {
+    for (const file of redrawCharts()) process.stdout.write(`${file}\n`);
     return;
   }
   const quick = values.quick === true;

@@ -136,7 +136,14 @@ export const writeVariants = (setup: BenchTables, eventBridge: EventBridgeClient
   let keys = 0;
   const newKey = (prefix: string): string => `${prefix}-${runId}-${(keys += 1)}`;
   return [
-    { key: 'put', name: 'PutItem (order only)', prepare: () => { const put = putOrder(placeOrder(command)); return () => doc.send(put); } },
+    {
+      key: 'put',
+      name: 'PutItem (order only)',
+      prepare: () => {
+        const put = putOrder(placeOrder(command));
+        return () => doc.send(put);
+      },
+    },
     {
       key: 'dual',
       name: 'dual write: PutItem, then PutEvents',
