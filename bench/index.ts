@@ -1,79 +1,180 @@
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startDynamoDbLocal } from '../local/dynamodb-local';
-import { benchLocalStack } from './local-stack';
-import { benchReadSide } from './read-side';
-import { benchReconciler } from './reconciler';
-import { type RelayFigure, benchRelay } from './relay';
-import { benchWritePath } from './write-path';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../local/dynamodb-local';
+import { benchApiLoad, reportApiLoad } from './api-load';
+import { barChart } from './charts';
+import { type LagFigures, benchLag, lagChart, reportLag } from './lag';
+import { benchLocalStack, reportLocalStack } from './local-stack';
+import { benchReadSide, reportReadSide } from './read-side';
+import { benchReconciler, reportReconciler } from './reconciler';
+import { benchRelay, reportRelay } from './relay';
+import { RESULTS_DIR, writeChart, writeResults } from './results';
+import { benchWritePath, reportWritePath, type WritePathFigures } from './write-path';
 
 process.env.AWS_REGION ??= 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID ??= 'local';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
 
+/** Every option with its full and its `--quick` default; a value given on the command line wins. */
+const OPTIONS = {
+  rounds: { full: '1000', quick: '300', help: 'write path: timed writes per variant and concurrency' },
+  warmup: { full: '200', quick: '50', help: 'write path: untimed writes per variant first' },
+  concurrency: { full: '1,16', quick: '1,16', help: 'write path: concurrency levels' },
+  events: { full: '1000', quick: '300', help: 'relay: outbox events' },
+  orders: { full: '100', quick: '30', help: 'local stack and read side: orders, one at a time' },
+  ahead: { full: '30', quick: '10', help: 'read side: VERSION_AHEAD reads' },
+  connections: { full: '16', quick: '16', help: 'API load: autocannon connections' },
+  duration: { full: '10', quick: '5', help: 'API load: seconds per kind (keyed, unkeyed), in two halves' },
+  'lag-orders': { full: '300', quick: '100', help: 'lag: orders sent at a steady rate' },
+  'lag-rate': { full: '10', quick: '10', help: 'lag: orders per second' },
+  sizes: { full: '1000,10000,100000', quick: '1000,10000', help: 'reconciler: published outbox sizes' },
+} as const;
+type OptionName = keyof typeof OPTIONS;
+
+const SECTIONS = ['write', 'relay', 'local', 'read', 'api', 'lag', 'reconciler'] as const;
+type Section = (typeof SECTIONS)[number];
+
+interface Run {
+  readonly options: Record<OptionName, string>;
+  readonly number: (name: OptionName) => number;
+  readonly list: (name: OptionName) => number[];
+  readonly engine: () => Promise<string>;
+}
+
+/** Runs one section: prints its table, writes its results (and charts) under bench/results. */
+const SECTION_RUNNERS: Record<Section, (run: Run) => Promise<{ report: string; figures: unknown; charts?: Record<string, string> }>> = {
+  write: async (run) => {
+    const figures = await benchWritePath(await run.engine(), run.number('rounds'), run.number('warmup'), run.list('concurrency'));
+    return { report: reportWritePath(figures), figures, charts: writeCharts(figures) };
+  },
+  relay: async (run) => {
+    const figures = await benchRelay(await run.engine(), run.number('events'));
+    return { report: reportRelay(figures), figures };
+  },
+  local: async (run) => {
+    const figures = await benchLocalStack(run.number('orders'));
+    return { report: reportLocalStack(figures), figures };
+  },
+  read: async (run) => {
+    const figures = await benchReadSide(run.number('orders'), run.number('ahead'));
+    return { report: reportReadSide(figures), figures };
+  },
+  api: async (run) => {
+    const figures = await benchApiLoad(run.number('connections'), run.number('duration'));
+    return { report: reportApiLoad(figures), figures };
+  },
+  lag: async (run) => {
+    const figures = await benchLag(run.number('lag-orders'), run.number('lag-rate'));
+    return { report: reportLag(figures), figures, charts: { 'lag-distribution': lagChart(figures) } };
+  },
+  reconciler: async (run) => {
+    const figures = await benchReconciler(await run.engine(), run.list('sizes'));
+    return { report: reportReconciler(figures), figures };
+  },
+};
+
+/** The handler against the raw call it wraps (the issue's targets), and the outbox against its alternatives. */
+const writeCharts = (f: WritePathFigures): Record<string, string> => {
+  const short: Record<string, string> = {
+    handlerKeyed: 'keyed POST /orders handler\n/ raw 3-item transaction',
+    handler: 'unkeyed POST /orders handler\n/ raw 2-item transaction',
+    tx2: 'raw 2-item transaction\n/ PutItem',
+    tx3: 'raw 3-item transaction\n/ PutItem',
+    dual: 'dual write (PutItem, PutEvents)\n/ PutItem',
+  };
+  const levels = f.byConcurrency.map(({ concurrency }) => concurrency);
+  const chart = (title: string, targeted: boolean): string =>
+    barChart({
+      title,
+      subtitle: `DynamoDB Local, one interleaved run, ${f.samplesPerVariant} writes per variant at concurrency ${levels.join(' and ')}; 1.0 = the baseline`,
+      yLabel: 'ratio to the baseline',
+      series: levels.flatMap((c) => [`c${c} p50`, `c${c} p99`]),
+      groups: f.ratios
+        .filter((ratio) => (ratio.target !== undefined) === targeted)
+        .map((ratio) => ({
+          label: short[ratio.of] ?? ratio.name,
+          values: ratio.byConcurrency.flatMap(({ p50, p99 }) => [p50, p99]),
+          ...(ratio.target === undefined ? {} : { target: ratio.target }),
+        })),
+    });
+  return {
+    'write-path-ratios': chart('POST /orders against the raw TransactWriteItems it wraps', true),
+    'write-path-costs': chart('The outbox transaction and a dual write against a plain PutItem', false),
+  };
+};
+
+/** `--charts`: the SVGs again from the figures in bench/results, measuring nothing. */
+const redrawCharts = (): string[] => {
+  const figuresOf = <T>(section: Section): T | undefined => {
+    const file = path.join(RESULTS_DIR, `${section}.json`);
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { figures: T }).figures : undefined;
+  };
+  const write = figuresOf<WritePathFigures>('write');
+  const lag = figuresOf<LagFigures>('lag');
+  const charts = { ...(write === undefined ? {} : writeCharts(write)), ...(lag === undefined ? {} : { 'lag-distribution': lagChart(lag) }) };
+  return Object.entries(charts).map(([name, svg]) => writeChart(name, svg));
+};
+
+const usage = (): string =>
+  'npm run bench -- [--quick] [--charts] [--only ' + SECTIONS.join('|') + '[,...]] [--<option> <value>]\n\noptions (full / --quick default):\n' +
+  Object.entries(OPTIONS).map(([name, o]) => `  --${name.padEnd(12)} ${o.help} (${o.full} / ${o.quick})`).join('\n') + '\n';
+
 /** `npm run bench`: figures as ratios against a baseline measured in the same run. */
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
     options: {
-      rounds: { type: 'string', default: '1000' },
-      warmup: { type: 'string', default: '200' },
-      events: { type: 'string', default: '1000' },
-      orders: { type: 'string', default: '200' },
+      ...Object.fromEntries(Object.keys(OPTIONS).map((name) => [name, { type: 'string' as const }])),
       only: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      charts: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
     },
   });
-  const rounds = Number(values.rounds);
-  const warmup = Number(values.warmup);
-  const engine = await startDynamoDbLocal();
-  try {
-    if (values.only === undefined || values.only === 'write') await reportWritePath(engine.endpoint, rounds, warmup);
-    if (values.only === undefined || values.only === 'relay') await reportRelay(engine.endpoint, Number(values.events));
-    if (values.only === undefined || values.only === 'local') await reportLocalStack(Number(values.orders));
-    if (values.only === undefined || values.only === 'read') await reportReadSide(Number(values.orders));
-    if (values.only === undefined || values.only === 'reconciler') await reportReconciler(engine.endpoint);
-  } finally {
-    await engine.stop();
+  if (values.help === true) {
+    process.stdout.write(usage());
+    return;
   }
-};
-
-const reportWritePath = async (endpoint: string, rounds: number, warmup: number): Promise<void> => {
-  {
-    const results = await benchWritePath(endpoint, rounds, warmup);
-    const [baseline] = results;
-    if (baseline === undefined) throw new Error('no baseline measured');
-    process.stdout.write(
-      `\nWrite path on DynamoDB Local (in memory), ${rounds} sequential writes each after ${warmup} warm-up, interleaved\n\n`,
-    );
-    process.stdout.write(`${'variant'.padEnd(34)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'p50 x'.padStart(8)}${'p99 x'.padStart(8)}\n`);
-    for (const result of results) {
-      process.stdout.write(
-        `${result.name.padEnd(34)}${result.p50.toFixed(2).padStart(9)}${result.p99.toFixed(2).padStart(9)}` +
-          `${(result.p50 / baseline.p50).toFixed(2).padStart(8)}${(result.p99 / baseline.p99).toFixed(2).padStart(8)}\n`,
-      );
+  if (values.charts === true) {
+    for (const file of redrawCharts()) process.stdout.write(`${file}\n`);
+    return;
+  }
+  const quick = values.quick === true;
+  const given = values as Record<string, string | boolean | undefined>;
+  const options = Object.fromEntries(
+    Object.entries(OPTIONS).map(([name, o]) => [name, typeof given[name] === 'string' ? (given[name] as string) : quick ? o.quick : o.full]),
+  ) as Record<OptionName, string>;
+  const list = (name: OptionName): number[] => {
+    const numbers = options[name].split(',').map((part) => Number(part.trim()));
+    if (numbers.length === 0 || numbers.some((n) => !Number.isInteger(n) || n <= 0)) {
+      throw new Error(`--${name} must be a positive integer or a comma-separated list of them, not "${options[name]}"`);
     }
-    process.stdout.write('\n(x = ratio to the baseline in this run; absolute figures on DynamoDB Local say nothing about AWS.)\n');
-  }
-};
+    return numbers;
+  };
+  const number = (name: OptionName): number => {
+    const [value, ...rest] = list(name);
+    if (value === undefined || rest.length > 0) throw new Error(`--${name} must be one positive integer, not "${options[name]}"`);
+    return value;
+  };
+  const only = values.only === undefined ? [...SECTIONS] : String(values.only).split(',').map((name) => name.trim());
+  const unknown = only.filter((name) => !(SECTIONS as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new Error(`unknown section ${unknown.join(', ')}: choose from ${SECTIONS.join(', ')}`);
+  // Check every option before the first section spends minutes.
+  for (const name of Object.keys(OPTIONS) as OptionName[]) list(name);
 
-const reportRelay = async (endpoint: string, events: number): Promise<void> => {
-  const figures = await benchRelay(endpoint, events);
-  const [baseline] = figures;
-  if (baseline === undefined) throw new Error('no baseline measured');
-  const rate = (figure: RelayFigure): number => figure.events / figure.seconds;
-  process.stdout.write(`\nRelay: ${events} outbox events from real stream records to the local EventBridge, publish + mark\n\n`);
-  process.stdout.write(
-    `${'variant'.padEnd(34)}${'events/s'.padStart(10)}${'calls/1000'.padStart(12)}${'speed x'.padStart(9)}${'fewer calls x'.padStart(15)}\n`,
-  );
-  for (const figure of figures) {
-    process.stdout.write(
-      `${figure.name.padEnd(34)}${rate(figure).toFixed(0).padStart(10)}${figure.callsPer1000.toFixed(0).padStart(12)}` +
-        `${(rate(figure) / rate(baseline)).toFixed(2).padStart(9)}${(baseline.callsPer1000 / figure.callsPer1000).toFixed(1).padStart(15)}\n`,
-    );
-  }
-  process.stdout.write('\n(x = ratio to the naive baseline in this run; each figure the median of 3 interleaved rounds.)\n');
-  const staged = figures.find((figure) => figure.stageShares !== undefined);
-  if (staged?.stageShares !== undefined) {
-    const shares = Object.entries(staged.stageShares).map(([stage, share]) => `${stage} ${(share * 100).toFixed(0)}%`);
-    process.stdout.write(`where the batch-100 relay's time goes: ${shares.join(', ')}\n`);
+  let engine: DynamoDbLocal | undefined;
+  const run: Run = { options, number, list, engine: async () => (engine ??= await startDynamoDbLocal()).endpoint };
+  try {
+    for (const section of only as Section[]) {
+      const started = Date.now();
+      const { report, figures, charts } = await SECTION_RUNNERS[section](run);
+      process.stdout.write(report);
+      const written = [writeResults(section, { quick, ...options }, figures)];
+      for (const [name, svg] of Object.entries(charts ?? {})) written.push(writeChart(name, svg));
+      process.stdout.write(`[${section}: ${((Date.now() - started) / 1000).toFixed(0)} s; ${written.map((file) => file.replace(`${process.cwd()}/`, '')).join(', ')}]\n`);
+    }
+  } finally {
+    await engine?.stop();
   }
 };
 
@@ -81,54 +182,3 @@ main().catch((error: unknown) => {
   process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });
-
-const reportLocalStack = async (orders: number): Promise<void> => {
-  const figures = await benchLocalStack(orders);
-  const ms = (value: number): string => `${value.toFixed(1)} ms`;
-  process.stdout.write(`\nLocal stack (npm start, in memory)\n\n`);
-  const seconds = (value: number): string => `${(value / 1000).toFixed(2)} s`;
-  process.stdout.write(`start-up to healthy, first (no bundle cache)  ${seconds(figures.firstStartMs)}\n`);
-  process.stdout.write(
-    `start-up to healthy, cold (bundles cached)    ${seconds(figures.coldStartMs)}  (${(figures.firstStartMs / figures.coldStartMs).toFixed(1)}x faster)\n`,
-  );
-  process.stdout.write(
-    `start-up to healthy, warm (cdk.out reused)    ${seconds(figures.warmStartMs)}  (${(figures.firstStartMs / figures.warmStartMs).toFixed(1)}x faster)\n\n`,
-  );
-  process.stdout.write(`${figures.orders} orders, one at a time${' '.repeat(18)}p50        p99\n`);
-  process.stdout.write(`POST /orders round trip (baseline)            ${ms(figures.postMs.p50).padEnd(11)}${ms(figures.postMs.p99)}\n`);
-  process.stdout.write(
-    `POST returned -> OrderPlaced on the bus        ${ms(figures.eventMs.p50).padEnd(11)}${ms(figures.eventMs.p99)}` +
-      `  (${(figures.eventMs.p50 / figures.postMs.p50).toFixed(1)}x / ${(figures.eventMs.p99 / figures.postMs.p99).toFixed(1)}x the round trip)\n`,
-  );
-  process.stdout.write(
-    '\n(the poller waits 250 ms while the stream is idle, about Lambda\'s base rate of 4 polls a second, and polls again\n' +
-      ' at once while records flow; under steady traffic the relay\'s own marks keep it flowing, hence the low p50)\n',
-  );
-};
-
-const reportReadSide = async (orders: number): Promise<void> => {
-  const f = await benchReadSide(orders);
-  const ms = (value: number): string => `${value.toFixed(1)} ms`;
-  process.stdout.write(`\nRead side on the local stack (${f.orders} orders, no min-version wait: the default)\n\n`);
-  process.stdout.write(`projection lag (projectedAt - occurredAt)   p50 ${ms(f.projectionLagMs.p50)}   p99 ${ms(f.projectionLagMs.p99)}\n`);
-  process.stdout.write(`"write, then read my version" answered by the write model: ${(f.fallbackShare * 100).toFixed(1)}%\n`);
-  process.stdout.write(`plain read of a projected order (baseline)   p50 ${ms(f.plainReadMs.p50)}   p99 ${ms(f.plainReadMs.p99)}\n`);
-  process.stdout.write(
-    `min-version read right after the write      p50 ${ms(f.minVersionReadMs.p50)}   p99 ${ms(f.minVersionReadMs.p99)}` +
-      `   (${(f.minVersionReadMs.p50 / f.plainReadMs.p50).toFixed(1)}x / ${(f.minVersionReadMs.p99 / f.plainReadMs.p99).toFixed(1)}x)\n`,
-  );
-};
-
-const reportReconciler = async (endpoint: string): Promise<void> => {
-  const f = await benchReconciler(endpoint, [1000, 10_000, 100_000]);
-  const [base] = f.curve;
-  process.stdout.write('\nReconciler: items read per run as the outbox grows (10 pending each time)\n\n');
-  process.stdout.write(`${'published'.padStart(10)}${'pending'.padStart(9)}${'items read'.padStart(12)}${'x 1k'.padStart(7)}${'run ms'.padStart(9)}\n`);
-  for (const point of f.curve) {
-    process.stdout.write(
-      `${String(point.published).padStart(10)}${String(point.pending).padStart(9)}${String(point.itemsRead).padStart(12)}` +
-        `${(point.itemsRead / (base?.itemsRead ?? 1)).toFixed(2).padStart(7)}${point.ms.toFixed(0).padStart(9)}\n`,
-    );
-  }
-  process.stdout.write(`\na run that republishes 1,000 items: ${(f.republish1000Ms / 1000).toFixed(2)} s (publish + mark, local EventBridge)\n`);
-};

@@ -1,72 +1,114 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../lambdas/adapters/dynamodb-client';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startLocalStack } from '../local/stack';
 import { ordersTablesOf } from '../local/template';
-
-const percentile = (values: number[], q: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-};
+import { localToken, orderBody } from './lag';
+import { type Percentiles, fixed, percentiles, row } from './stats';
 
 export interface ReadSideFigures {
   readonly orders: number;
-  readonly projectionLagMs: { p50: number; p99: number };
+  readonly aheadReads: number;
+  readonly projectionLagMs: Percentiles;
+  /** Share of "write, then read my version" reads the write model answered. */
   readonly fallbackShare: number;
-  readonly minVersionReadMs: { p50: number; p99: number };
-  readonly plainReadMs: { p50: number; p99: number };
+  readonly plainReadMs: Percentiles;
+  readonly minVersionReadMs: Percentiles;
+  readonly versionAheadReadMs: Percentiles;
+  readonly ratios: {
+    readonly minVersion: { readonly p50: number; readonly p99: number; readonly target: number };
+    readonly versionAhead: { readonly p50: number; readonly p99: number; readonly target: number };
+  };
 }
 
 /**
- * On the local stack with the deployed settings (no min-version wait): projection lag
- * (`projectedAt` minus `occurredAt`), the share of "write, then read my version" reads the write
- * model answers, and the latency of that min-version read against a plain read of a projected
- * order, both measured in the same run.
+ * `GET /orders/{id}` over HTTP on the local stack, with the function and settings `npm start`
+ * deploys, whatever they do: a read with `X-Min-Version` right after the write (the read model
+ * is then usually behind), a plain read of a projected order (the baseline), and a read that
+ * asks for a version above the order's (`412 VERSION_AHEAD`); plus the projection lag
+ * (`projectedAt - updatedAt`) and the share of min-version reads the write model answered.
  */
-export const benchReadSide = async (orders: number): Promise<ReadSideFigures> => {
+export const benchReadSide = async (orders: number, aheadReads: number): Promise<ReadSideFigures> => {
   const stack = await startLocalStack({ port: 0, log: () => undefined });
   const minVersion: number[] = [];
   const plain: number[] = [];
+  const ahead: number[] = [];
   let fallbacks = 0;
-  const ids: string[] = [];
-  // Orders for many customers: a staff member's token, as every route needs one.
-  const authorization = `Bearer ${await stack.issuer.mintToken({ sub: 'bench', staff: true, expiresInSeconds: 3600 })}`;
+  const written: { id: string; version: number }[] = [];
   try {
-    for (let i = 0; i < orders; i++) {
-      const created = await fetch(`${stack.url}/orders`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization },
-        body: JSON.stringify({ customerId: `c-${i % 10}`, currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 100 }] }),
-      });
-      const { id, version } = (await created.json()) as { id: string; version: number };
-      ids.push(id);
+    const authorization = `Bearer ${await localToken(stack.url, 'bench-read')}`;
+    const read = async (id: string, headers: Record<string, string>, expect: number): Promise<{ source: string | null; ms: number }> => {
       const started = performance.now();
-      const read = await fetch(`${stack.url}/orders/${id}`, { headers: { 'x-min-version': String(version), authorization } });
-      await read.arrayBuffer();
-      minVersion.push(performance.now() - started);
-      if (read.headers.get('x-read-source') === 'write-model') fallbacks += 1;
+      const response = await fetch(`${stack.url}/orders/${id}`, { headers: { authorization, ...headers } });
+      await response.arrayBuffer();
+      const ms = performance.now() - started;
+      if (response.status !== expect) throw new Error(`GET /orders/${id} answered ${response.status}, not ${expect}`);
+      return { source: response.headers.get('x-read-source'), ms };
+    };
+    const timed = async (into: number[], id: string, headers: Record<string, string>, expect: number): Promise<string | null> => {
+      const { source, ms } = await read(id, headers, expect);
+      into.push(ms);
+      return source;
+    };
+    // One untimed write and read first, so both functions have started.
+    for (let i = 0; i <= orders; i++) {
+      const created = await fetch(`${stack.url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: orderBody(i) });
+      const order = (await created.json()) as { id: string; version: number };
+      if (i === 0) {
+        await read(order.id, { 'x-min-version': String(order.version) }, 200);
+        continue;
+      }
+      written.push(order);
+      const source = await timed(minVersion, order.id, { 'x-min-version': String(order.version) }, 200);
+      if (source === 'write-model') fallbacks += 1;
     }
+    // Let the projector catch up, then plain reads (the baseline) interleaved with VERSION_AHEAD ones.
     await sleep(1500);
-    for (const id of ids) {
-      const started = performance.now();
-      await (await fetch(`${stack.url}/orders/${id}`, { headers: { authorization } })).arrayBuffer();
-      plain.push(performance.now() - started);
+    for (const [index, order] of written.entries()) {
+      await timed(plain, order.id, {}, 200);
+      if (index < aheadReads) await timed(ahead, order.id, { 'x-min-version': String(order.version + 1) }, 412);
     }
     const client = new DynamoDBClient({ endpoint: stack.dynamodbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
     const tables = ordersTablesOf(stack.template, stack.tables);
     const items = (await createDocumentClient(client).send(new ScanCommand({ TableName: tables.readModel }))).Items ?? [];
     client.destroy();
     const lags = items.map((item) => Date.parse(item.projectedAt as string) - Date.parse(item.updatedAt as string));
+    const plainMs = percentiles(plain);
+    const minVersionMs = percentiles(minVersion);
+    const aheadMs = percentiles(ahead);
     return {
       orders,
-      projectionLagMs: { p50: percentile(lags, 0.5), p99: percentile(lags, 0.99) },
+      aheadReads: ahead.length,
+      projectionLagMs: percentiles(lags),
       fallbackShare: fallbacks / orders,
-      minVersionReadMs: { p50: percentile(minVersion, 0.5), p99: percentile(minVersion, 0.99) },
-      plainReadMs: { p50: percentile(plain, 0.5), p99: percentile(plain, 0.99) },
+      plainReadMs: plainMs,
+      minVersionReadMs: minVersionMs,
+      versionAheadReadMs: aheadMs,
+      ratios: {
+        minVersion: { p50: minVersionMs.p50 / plainMs.p50, p99: minVersionMs.p99 / plainMs.p99, target: 1.5 },
+        versionAhead: { p50: aheadMs.p50 / plainMs.p50, p99: aheadMs.p99 / plainMs.p99, target: 1.5 },
+      },
     };
   } finally {
     await stack.close();
   }
+};
+
+export const reportReadSide = (f: ReadSideFigures): string => {
+  const widths = [46, 9, 9, 9, 8, 8];
+  const line = (name: string, p: Percentiles, ratio?: { p50: number; p99: number; target: number }): string =>
+    row([name, fixed(p.p50, 1), fixed(p.p90, 1), fixed(p.p99, 1), ratio === undefined ? '1.00' : fixed(ratio.p50), ratio === undefined ? '1.00' : fixed(ratio.p99)], widths).trimEnd() +
+    (ratio === undefined ? '' : `   target p50 <= ${ratio.target.toFixed(2)}: ${ratio.p50 <= ratio.target ? 'met' : 'NOT met'}`) +
+    '\n';
+  return (
+    `\nRead side on the local stack (GET /orders/{id} over HTTP, ${f.orders} orders, ${f.aheadReads} VERSION_AHEAD reads)\n\n` +
+    row(['read', 'p50 ms', 'p90 ms', 'p99 ms', 'p50 x', 'p99 x'], widths) +
+    line('plain read of a projected order (baseline)', f.plainReadMs) +
+    line('X-Min-Version read right after the write', f.minVersionReadMs, f.ratios.minVersion) +
+    line('X-Min-Version above the order (412)', f.versionAheadReadMs, f.ratios.versionAhead) +
+    `\nmin-version reads answered by the write model: ${(f.fallbackShare * 100).toFixed(1)}%\n` +
+    `projection lag (projectedAt - updatedAt): p50 ${fixed(f.projectionLagMs.p50, 1)} ms, p99 ${fixed(f.projectionLagMs.p99, 1)} ms\n`
+  );
 };

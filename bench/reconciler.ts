@@ -9,6 +9,7 @@ import { EventBridgePublisher } from '../lambdas/outbox/publisher';
 import { OutboxSweeper } from '../lambdas/outbox/reconciler';
 import { startLocalEventBridge } from '../local/eventbridge';
 import { benchTables } from './setup';
+import { fixed, row } from './stats';
 
 export interface ReconcilerFigures {
   readonly curve: { readonly published: number; readonly pending: number; readonly itemsRead: number; readonly ms: number }[];
@@ -77,4 +78,15 @@ export const benchReconciler = async (endpoint: string, sizes: readonly number[]
   eventBridge.destroy();
   client.destroy();
   return { curve, republish1000Ms };
+};
+
+export const reportReconciler = (f: ReconcilerFigures): string => {
+  const [base] = f.curve;
+  const widths = [10, 9, 12, 7, 9];
+  let out = '\nReconciler: items read per run as the outbox grows (10 pending each time)\n\n';
+  out += row(['published', 'pending', 'items read', 'x 1k', 'run ms'], widths).replace(/^published/, ' published');
+  for (const point of f.curve) {
+    out += row([String(point.published).padStart(10), point.pending, point.itemsRead, fixed(point.itemsRead / (base?.itemsRead ?? 1)), point.ms.toFixed(0)], widths);
+  }
+  return `${out}\na run that republishes 1,000 items: ${(f.republish1000Ms / 1000).toFixed(2)} s (publish + mark, local EventBridge)\n`;
 };

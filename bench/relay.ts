@@ -16,6 +16,7 @@ import { startLocalEventBridge } from '../local/eventbridge';
 import { StreamPoller } from '../local/stream-poller';
 import { benchTables } from './setup';
 import { PartiqlMarker } from './partiql-marker';
+import { fixed, row } from './stats';
 
 export interface RelayFigure {
   readonly name: string;
@@ -139,4 +140,26 @@ export const benchRelay = async (endpoint: string, events: number, rounds = 3): 
   streams.destroy();
   client.destroy();
   return figures.map((figure) => (figure.name === 'relay, batch size 100' ? { ...figure, stageShares } : figure));
+};
+
+export const reportRelay = (figures: readonly RelayFigure[]): string => {
+  const [baseline] = figures;
+  if (baseline === undefined) throw new Error('no baseline measured');
+  const rate = (figure: RelayFigure): number => figure.events / figure.seconds;
+  const widths = [34, 10, 12, 9, 15];
+  let out = `\nRelay: ${baseline.events} outbox events from real stream records to the local EventBridge, publish + mark\n\n`;
+  out += row(['variant', 'events/s', 'calls/1000', 'speed x', 'fewer calls x'], widths);
+  for (const figure of figures) {
+    out += row(
+      [figure.name, rate(figure).toFixed(0), figure.callsPer1000.toFixed(0), fixed(rate(figure) / rate(baseline)), (baseline.callsPer1000 / figure.callsPer1000).toFixed(1)],
+      widths,
+    );
+  }
+  out += '\n(x = ratio to the naive baseline in this run; each figure the median of 3 interleaved rounds.)\n';
+  const staged = figures.find((figure) => figure.stageShares !== undefined);
+  if (staged?.stageShares !== undefined) {
+    const shares = Object.entries(staged.stageShares).map(([stage, share]) => `${stage} ${(share * 100).toFixed(0)}%`);
+    out += `where the batch-100 relay's time goes: ${shares.join(', ')}\n`;
+  }
+  return out;
 };
