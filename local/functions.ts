@@ -101,7 +101,12 @@ export class LocalFunction {
 
   /** Invocations running or waiting for an environment. */
   public get inFlight(): number {
-    return [...this.environments].filter((environment) => environment.running !== undefined).length + this.queue.length;
+    return this.busy + this.queue.length;
+  }
+
+  /** Environments running an invocation now. */
+  private get busy(): number {
+    return [...this.environments].filter((environment) => environment.running !== undefined).length;
   }
 
   public async invoke(event: unknown): Promise<unknown> {
@@ -156,8 +161,7 @@ export class LocalFunction {
     const id = randomUUID();
     // Taken now, so no other invocation is dispatched to this environment while it initializes.
     environment.running = { id, resolve: invocation.resolve, reject: invocation.reject, timer: undefined };
-    const busy = [...this.environments].filter((candidate) => candidate.running !== undefined).length;
-    this.peakConcurrency = Math.max(this.peakConcurrency, busy);
+    this.peakConcurrency = Math.max(this.peakConcurrency, this.busy);
     // Lambda gives init 10 s of its own; past that the invocation's timeout runs (init goes on within it).
     let initLimit: NodeJS.Timeout | undefined;
     const initOver = Promise.race([

@@ -7,6 +7,7 @@ import { OutboxReader } from '../../lambdas/outbox/reader';
 import { OrderProjector } from '../../lambdas/read-model/projector';
 import { createProjectorHandler } from '../../lambdas/read-model/projector-handler';
 import { type TestTables, createTestTables, documentClient, testDynamoClient, testRepository } from '../support/dynamodb';
+import { delivered } from '../support/eventbridge';
 import { captureMetrics } from '../support/metrics';
 
 const client = testDynamoClient();
@@ -33,18 +34,6 @@ const history = (): OrderChange[] => {
   return [placed, confirmed, shipped];
 };
 
-/** The EventBridge event the rule hands the projector for a change. */
-const delivered = (change: OrderChange) => ({
-  version: '0',
-  id: 'e',
-  source: change.event.source,
-  'detail-type': change.event.type,
-  account: '0',
-  time: change.event.detail.occurredAt,
-  region: 'us-east-1',
-  resources: [],
-  detail: JSON.parse(JSON.stringify(change.event.detail)),
-});
 
 describe('the projector on DynamoDB Local', () => {
   it('ends at v3 with v3 state when events arrive v3, v2, v1', async () => {

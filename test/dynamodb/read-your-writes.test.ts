@@ -19,6 +19,7 @@ import {
   testDynamoClient,
   testRepository,
 } from '../support/dynamodb';
+import { delivered } from '../support/eventbridge';
 
 /**
  * `GET /orders/{id}` with `X-Min-Version` on DynamoDB Local, its DynamoDB calls counted by a
@@ -75,18 +76,6 @@ const request = (orderId: string, minVersion?: number): APIGatewayProxyEventV2 =
 
 const bodyOf = (response: HttpResponse): unknown => JSON.parse(response.body);
 
-/** The EventBridge event the rule hands the projector for a change. */
-const delivered = (change: OrderChange) => ({
-  version: '0',
-  id: 'e',
-  source: change.event.source,
-  'detail-type': change.event.type,
-  account: '0',
-  time: change.event.detail.occurredAt,
-  region: 'us-east-1',
-  resources: [],
-  detail: JSON.parse(JSON.stringify(change.event.detail)),
-});
 
 /** An order placed and confirmed in the write model, with the read model still at the placement. */
 const confirmedWithReadModelBehind = async (): Promise<{ placed: OrderChange; confirmed: OrderChange }> => {

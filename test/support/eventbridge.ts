@@ -1,6 +1,7 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { OutboxItem } from '../../lambdas/outbox/item';
 import { eventIdFor } from '../../lambdas/domain/events';
+import type { OrderChange } from '../../lambdas/domain/order';
 
 /** A real EventBridge client pointed at a local endpoint, without the SDK's own retries. */
 export const localEventBridgeClient = (endpoint: string): EventBridgeClient =>
@@ -35,3 +36,16 @@ export const outboxItem = (
     sequenceNumber,
   };
 };
+
+/** The EventBridge event the rule hands the projector for a change. */
+export const delivered = (change: OrderChange) => ({
+  version: '0',
+  id: 'e',
+  source: change.event.source,
+  'detail-type': change.event.type,
+  account: '0',
+  time: change.event.detail.occurredAt,
+  region: 'us-east-1',
+  resources: [],
+  detail: JSON.parse(JSON.stringify(change.event.detail)),
+});
