@@ -241,6 +241,7 @@ export class TransactionalOutbox extends Construct {
     this.relayFailureQueue = failures.queue;
     this.relayFailuresAlarm = failures.alarm;
 
+    const sweepGrace = props.reconciler?.grace ?? Duration.minutes(2);
     this.relayFunction = new ServiceFunction(this, 'Relay', {
       entry: 'lambdas/handlers/outbox-relay.ts',
       serviceName,
@@ -253,6 +254,8 @@ export class TransactionalOutbox extends Construct {
         PUBLISH_CONCURRENCY: String(relay.publishConcurrency),
         PUBLISH_MAX_ATTEMPTS: String(relay.publishMaxAttempts),
         PUBLISHED_RETENTION_SECONDS: String(relay.publishedRetention.toSeconds()),
+        // Older stream records may have been published by the sweep: the relay reads their status first.
+        RELAY_STATUS_CHECK_AFTER_SECONDS: String(sweepGrace.toSeconds()),
       },
     });
     this.eventBus.grantPutEventsTo(this.relayFunction);
@@ -292,7 +295,7 @@ export class TransactionalOutbox extends Construct {
         PUBLISH_CONCURRENCY: String(relay.publishConcurrency),
         PUBLISH_MAX_ATTEMPTS: String(relay.publishMaxAttempts),
         PUBLISHED_RETENTION_SECONDS: String(relay.publishedRetention.toSeconds()),
-        RECONCILE_GRACE_SECONDS: String((reconciler.grace ?? Duration.minutes(2)).toSeconds()),
+        RECONCILE_GRACE_SECONDS: String(sweepGrace.toSeconds()),
         RECONCILE_MAX_ITEMS: String(maxItems),
       },
     });
@@ -359,8 +362,7 @@ export class TransactionalOutbox extends Construct {
     });
 
     // Pending past the grace and two more runs: neither the relay nor the sweep is getting it out.
-    const grace = reconciler.grace ?? Duration.minutes(2);
-    const stalePendingAfter = reconciler.stalePendingAlarmAfter ?? Duration.minutes(grace.toMinutes() + 15);
+    const stalePendingAfter = reconciler.stalePendingAlarmAfter ?? Duration.minutes(sweepGrace.toMinutes() + 15);
     this.stalePendingAlarm = new Alarm(this, 'StalePendingAlarm', {
       alarmDescription: `An outbox event has been pending for more than ${stalePendingAfter.toHumanString()}: the relay and the reconciler's sweep are not publishing it.`,
       metric: metric('OldestPendingAge'),

@@ -186,6 +186,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     const nameOfRole = (logicalId: string | undefined): string | undefined =>
       logicalId === undefined ? undefined : byLogicalId.get(logicalId)?.spec.name;
 
+    // `relayCrashAfterPublishRate` is a share of relay invocations: each one rolls once as it
+    // starts, and a doomed one dies after one of its PutEvents calls (chosen at random) succeeds.
+    let relayCrash: { atCall: number; calls: number } | undefined;
     const bus = await startLocalEventBridge({
       region: REGION,
       account: ACCOUNT,
@@ -213,12 +216,13 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       },
       beforeRespond: ({ caller, accepted }) => {
         const relay = caller === undefined ? undefined : functions.get(caller);
-        if (caller === nameOfRole(roles.relay) && accepted > 0 && relay !== undefined && random() < faults.relayCrashAfterPublishRate) {
-          log('fault  relay runtime killed after its events were accepted (relayCrashAfterPublishRate)');
-          relay.crash();
-          return 'drop';
-        }
-        return 'respond';
+        if (caller !== nameOfRole(roles.relay) || accepted === 0 || relay === undefined || relayCrash === undefined) return 'respond';
+        relayCrash.calls += 1;
+        if (relayCrash.calls < relayCrash.atCall) return 'respond';
+        relayCrash = undefined;
+        log('fault  relay runtime killed after its events were accepted (relayCrashAfterPublishRate)');
+        relay.crash();
+        return 'drop';
       },
     });
     closers.push(async () => bus.close());
@@ -374,7 +378,13 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         maxRetryAttempts: mapping.maxRetryAttempts,
         maxRecordAgeSeconds: mapping.maxRecordAgeSeconds,
         pollIntervalMs: options.pollIntervalMs ?? 250,
-        handler: async (event) => (await fn.invoke(event)) as DynamoDBBatchResponse | undefined,
+        handler: async (event) => {
+          if (mapping.functionLogicalId === roles.relay) {
+            const calls = Math.max(1, Math.ceil(event.Records.length / 10));
+            relayCrash = random() < faults.relayCrashAfterPublishRate ? { atCall: 1 + Math.floor(random() * calls), calls: 0 } : undefined;
+          }
+          return (await fn.invoke(event)) as DynamoDBBatchResponse | undefined;
+        },
         onFunctionError: (error) => log(`stream ${fn.spec.name} failed: ${error instanceof Error ? error.message : String(error)}`),
         onFailure: (metadata) => {
           const queue = mapping.onFailureQueueLogicalId;

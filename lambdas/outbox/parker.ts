@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { batchGetConsistent } from './batch-get';
 import { forEachBounded } from './concurrency';
 import { CONTROL_VERSION, HELD_BEHIND_PARKED, HOLD_STATUS, OUTBOX_PARKED_INDEX, type OutboxItem } from './item';
 import type { OutboxKey } from './marker';
@@ -42,7 +42,6 @@ export interface ParkedStats {
   readonly oldestParkedAgeMs: number;
 }
 
-const BATCH_GET_KEYS = 100;
 const TRANSACTION_ATTEMPTS = 5;
 const MESSAGE_LIMIT = 1000;
 
@@ -71,32 +70,19 @@ export class OutboxParker {
 
   /** The aggregates among `aggregateIds` that have parked versions (a hold record). */
   public async heldAggregates(aggregateIds: Iterable<string>): Promise<Set<string>> {
-    const held = new Set<string>();
-    const ids = [...new Set(aggregateIds)];
-    const chunks: string[][] = [];
-    for (let i = 0; i < ids.length; i += BATCH_GET_KEYS) chunks.push(ids.slice(i, i + BATCH_GET_KEYS));
-    await forEachBounded(chunks, 4, async (chunk) => {
-      let keys: Record<string, unknown>[] = chunk.map((aggregateId) => ({ aggregateId, version: CONTROL_VERSION }));
-      for (let attempt = 1; keys.length > 0; attempt++) {
-        if (attempt > 1) {
-          if (attempt > TRANSACTION_ATTEMPTS) throw new Error(`DynamoDB left ${keys.length} hold records unread after ${TRANSACTION_ATTEMPTS} attempts.`);
-          await sleep(20 * 2 ** attempt * Math.random());
-        }
-        const response = await this.client.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.options.tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'aggregateId, #status, parkedCount', ExpressionAttributeNames: { '#status': 'status' } },
-            },
-          }),
-        );
-        for (const item of response.Responses?.[this.options.tableName] ?? []) {
-          // A hold whose count is 0 is one a retry emptied and has not removed yet: not a hold.
-          if (item.status === HOLD_STATUS && ((item.parkedCount as number | undefined) ?? 0) > 0) held.add(item.aggregateId as string);
-        }
-        keys = (response.UnprocessedKeys?.[this.options.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
-      }
+    const keys = [...new Set(aggregateIds)].map((aggregateId) => ({ aggregateId, version: CONTROL_VERSION }));
+    const records = await batchGetConsistent(this.client, keys, {
+      tableName: this.options.tableName,
+      projection: 'aggregateId, #status, parkedCount',
+      names: { '#status': 'status' },
+      what: 'hold records',
     });
-    return held;
+    // A hold whose count is 0 is one a retry emptied and has not removed yet: not a hold.
+    return new Set(
+      records
+        .filter((record) => record.status === HOLD_STATUS && ((record.parkedCount as number | undefined) ?? 0) > 0)
+        .map((record) => record.aggregateId as string),
+    );
   }
 
   /** Parks pending items; one aggregate's versions in version order, aggregates side by side. */

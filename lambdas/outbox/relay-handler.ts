@@ -35,6 +35,7 @@ export const createOutboxRelayHandler =
       metrics.addMetric('ItemsParked', MetricUnit.Count, report.parked);
       metrics.addMetric('TransientFailures', MetricUnit.Count, report.failedTransiently);
       metrics.addMetric('RecordsSkipped', MetricUnit.Count, report.skipped);
+      metrics.addMetric('RecordsAlreadyPublished', MetricUnit.Count, report.alreadyPublished);
       metrics.addMetric('MarkFailures', MetricUnit.Count, report.mark.failed);
       metrics.addMetric('PutEventsCalls', MetricUnit.Count, report.calls);
       for (const lag of report.lagsMs) {

@@ -7,6 +7,7 @@ import type { PublishableItem } from './entries';
 import type { MarkOutcome } from './marker';
 import type { ParkRequest } from './parker';
 import type { PublishFailure } from './publisher';
+import { type OutboxStatusReader, RecentlyPublished, keyOf } from './status';
 
 /** An outbox item as the stream carries it, with the record it came in. */
 export interface StreamedItem {
@@ -24,6 +25,15 @@ export interface RelayReport {
   readonly received: number;
   /** Records that are not new pending items: MODIFY, REMOVE, TTL deletions, unknown names. */
   readonly skipped: number;
+  /**
+   * New pending items not sent again: this environment already published them (a retried batch),
+   * or the status check found them published, parked or pruned (the sweep got there first).
+   */
+  readonly alreadyPublished: number;
+  /** Items whose status was read because they were older than the check's threshold. */
+  readonly statusChecked: number;
+  /** True when the status check failed (those items were published anyway: a duplicate, never a loss). */
+  readonly statusCheckFailed: boolean;
   readonly published: number;
   /** Items parked by this batch: refused for good, or held behind a parked version. */
   readonly parked: number;
@@ -67,8 +77,31 @@ const outboxItemSchema = z.object({
  * resumes the shard there, so nothing after it is skipped. Publishing more than the earliest
  * failure means some events are published again on that retry; consumers dedupe on `eventId`.
  */
+export interface OutboxRelayOptions {
+  /** Reads the status of items old enough for the sweep to have taken them. @default - no status check */
+  readonly statusReader?: Pick<OutboxStatusReader, 'notPending'>;
+  /**
+   * Items at least this old (by `occurredAt`) are checked before publishing: the sweep takes
+   * items past its grace, so younger ones cannot have been published by it. @default 120000
+   */
+  readonly statusCheckAfterMs?: number;
+  /** Keys of published items this environment remembers (0: none). @default 20000 */
+  readonly rememberPublished?: number;
+  readonly now?: () => number;
+}
+
 export class OutboxRelay {
-  public constructor(private readonly dispatcher: OutboxDispatcher) {}
+  private readonly recent: RecentlyPublished | undefined;
+  private readonly now: () => number;
+
+  public constructor(
+    private readonly dispatcher: OutboxDispatcher,
+    private readonly options: OutboxRelayOptions = {},
+  ) {
+    const remember = options.rememberPublished ?? 20_000;
+    this.recent = remember > 0 ? new RecentlyPublished(remember) : undefined;
+    this.now = options.now ?? Date.now;
+  }
 
   public async relay(records: readonly DynamoDBRecord[]): Promise<RelayResult> {
     const items: StreamedItem[] = [];
@@ -85,7 +118,9 @@ export class OutboxRelay {
       }
     }
 
-    const outcome = await this.dispatcher.dispatch(items, malformed);
+    const fresh = await this.notYetPublished(items);
+    const outcome = await this.dispatcher.dispatch(fresh.items, malformed);
+    for (const item of outcome.published) this.recent?.add(item);
     const publishedAt = Date.now();
     const earliest = outcome.retryable.reduce<StreamedItem | undefined>(
       (first, item) => (first === undefined || BigInt(item.sequenceNumber) < BigInt(first.sequenceNumber) ? item : first),
@@ -99,6 +134,9 @@ export class OutboxRelay {
       report: {
         received: records.length,
         skipped,
+        alreadyPublished: items.length - fresh.items.length,
+        statusChecked: fresh.checked,
+        statusCheckFailed: fresh.checkFailed,
         published: outcome.published.length,
         parked: outcome.parked.length,
         failedPermanently: outcome.failures.filter((failure) => failure.permanent).length,
@@ -111,6 +149,26 @@ export class OutboxRelay {
         lagsMs: outcome.published.map((item) => publishedAt - Date.parse(item.occurredAt)),
       },
     };
+  }
+
+  /**
+   * The items still to publish: not among those this environment published, and, for items old
+   * enough that the sweep may have taken them, still pending in the table. A failed check
+   * publishes them anyway (a duplicate is harmless; skipping one unsent would lose it).
+   */
+  private async notYetPublished(items: readonly StreamedItem[]): Promise<{ items: StreamedItem[]; checked: number; checkFailed: boolean }> {
+    const unsent = items.filter((item) => this.recent?.has(item) !== true);
+    const reader = this.options.statusReader;
+    if (reader === undefined) return { items: unsent, checked: 0, checkFailed: false };
+    const oldest = this.now() - (this.options.statusCheckAfterMs ?? 120_000);
+    const old = unsent.filter((item) => Date.parse(item.occurredAt) <= oldest);
+    if (old.length === 0) return { items: unsent, checked: 0, checkFailed: false };
+    try {
+      const done = await reader.notPending(old);
+      return { items: unsent.filter((item) => !done.has(keyOf(item))), checked: old.length, checkFailed: false };
+    } catch {
+      return { items: unsent, checked: old.length, checkFailed: true };
+    }
   }
 }
 

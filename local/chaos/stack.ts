@@ -82,7 +82,11 @@ export class ChaosStack {
       random: seededRandom(this.options.seed * 7919 + this.restarts),
       log: (line) => this.onLog(line),
       functionLog: (name, line) => this.onFunctionLog(name, line),
-      environmentOverrides: { AUDIT_MAX_ORDERS: String(PHASES.auditMaxOrders) },
+      environmentOverrides: {
+        AUDIT_MAX_ORDERS: String(PHASES.auditMaxOrders),
+        // The sweeps' grace here: older records may have been swept, so the relay checks them first.
+        RELAY_STATUS_CHECK_AFTER_SECONDS: String(PHASES.reconciler.graceSeconds),
+      },
     });
     this.port = Number(new URL(this.current.url).port);
   }

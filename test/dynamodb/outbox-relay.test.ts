@@ -3,6 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { type OrderChange, applyCommand, placeOrder } from '../../lambdas/domain/order';
 import { OUTBOX_PENDING_INDEX } from '../../lambdas/outbox/item';
+import { OutboxRelay } from '../../lambdas/outbox/relay';
+import { OutboxStatusReader } from '../../lambdas/outbox/status';
 import { startDynamoDbLocal } from '../../local/dynamodb-local';
 import { outboxOf, scanAll, testRepository } from '../support/dynamodb';
 import { outboxItem } from '../support/eventbridge';
@@ -162,7 +164,7 @@ describe('the outbox relay on DynamoDB Local', () => {
     expect(fixture.bus.accepted).toEqual([]);
   });
 
-  it('publishes the same eventIds again on redelivery, and leaves the first marks intact', async () => {
+  it('skips on redelivery what this environment already published; a new environment publishes the same eventIds again, leaving the first marks intact', async () => {
     fixture = await startRelayFixture();
     await commitOrders(fixture, 3);
     const records = (await fixture.captureRecords()).filter((record) => record.eventName === 'INSERT');
@@ -170,13 +172,50 @@ describe('the outbox relay on DynamoDB Local', () => {
     const firstMarks = await scanAll(fixture.doc, fixture.tables.outbox);
     await sleep(20);
 
-    const again = await fixture.relay.relay(records);
+    const retried = await fixture.relay.relay(records);
+    const otherEnvironment = await new OutboxRelay(fixture.dispatcher).relay(records);
 
+    expect(retried.report).toMatchObject({ alreadyPublished: 3, published: 0, calls: 0 });
     const ids = fixture.bus.accepted.map((accepted) => accepted.event.detail.eventId as string);
     expect(ids).toHaveLength(6);
     expect(ids.slice(3).sort()).toEqual(ids.slice(0, 3).sort());
-    expect(again.report.mark).toEqual({ marked: 0, alreadyMarked: 3, failed: 0 });
+    expect(otherEnvironment.report.mark).toEqual({ marked: 0, alreadyMarked: 3, failed: 0 });
     expect(await scanAll(fixture.doc, fixture.tables.outbox)).toEqual(firstMarks);
+  });
+
+  it('reads the status of records older than the sweep grace and does not send again what the sweep published', async () => {
+    fixture = await startRelayFixture();
+    const changes = await commitOrders(fixture, 3);
+    const records = (await fixture.captureRecords()).filter((record) => record.eventName === 'INSERT');
+    const swept = changes[0]?.event.detail.aggregateId ?? '';
+    // The sweep got there first: on the bus and marked.
+    await fixture.marker.markPublished([{ aggregateId: swept, version: 1 }], new Date());
+    const reader = new OutboxStatusReader(fixture.doc, { tableName: fixture.tables.outbox });
+
+    // Past the grace: read first, and what the sweep published is not sent again.
+    const late = await new OutboxRelay(fixture.dispatcher, { statusReader: reader, statusCheckAfterMs: 60_000, now: () => Date.now() + 61_000 }).relay(records);
+    const lateIds = fixture.bus.accepted.map((accepted) => accepted.event.detail.aggregateId as string);
+    fixture.bus.reset();
+    // Younger than the grace: the sweep cannot have taken them, so no read (and so no skip).
+    const young = await new OutboxRelay(fixture.dispatcher, { statusReader: reader, statusCheckAfterMs: 60_000 }).relay(records);
+
+    expect(late.report).toMatchObject({ statusChecked: 3, statusCheckFailed: false, alreadyPublished: 1, published: 2 });
+    expect(lateIds).not.toContain(swept);
+    expect(young.report).toMatchObject({ statusChecked: 0, alreadyPublished: 0, published: 3 });
+    expect(fixture.bus.accepted.map((accepted) => accepted.event.detail.aggregateId)).toContain(swept);
+  });
+
+  it('publishes anyway when the status check fails: a duplicate, never a loss', async () => {
+    fixture = await startRelayFixture();
+    await commitOrders(fixture, 2);
+    const records = (await fixture.captureRecords()).filter((record) => record.eventName === 'INSERT');
+    const failing = { notPending: async (): Promise<Set<string>> => Promise.reject(new Error('ProvisionedThroughputExceededException')) };
+
+    const result = await new OutboxRelay(fixture.dispatcher, { statusReader: failing, statusCheckAfterMs: 0 }).relay(records);
+
+    expect(result.report).toMatchObject({ statusChecked: 2, statusCheckFailed: true, published: 2 });
+    expect(result.response.batchItemFailures).toEqual([]);
+    expect(fixture.bus.accepted).toHaveLength(2);
   });
 });
 
