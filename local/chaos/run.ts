@@ -125,6 +125,10 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
     const transient = new Window(PHASES.transient.from, PHASES.transient.to, () => chaos.counts.relayCrashes > 0 && chaos.failedEntries > 0);
     const relayPause = new Window(PHASES.relayPause.from, PHASES.relayPause.to, () => evidence.pendingPeakWhilePaused > 0);
     const projector = new Window(PHASES.projector.from, PHASES.projector.to, () => chaos.counts.projectorFailures > 0);
+    // The phase's first relay invocation crashes for sure (a run of any size shows a crash and
+    // its recovery); after that, the plan's share of invocations.
+    const firstCrashRate = (): number => (chaos.counts.relayCrashes === 0 && rates.relayCrashAfterPublishRate > 0 ? 1 : rates.relayCrashAfterPublishRate);
+    let crashRate = 0;
     let retriedParked = false;
     let parkedRetryDone = false;
     let restarted = false;
@@ -171,10 +175,11 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
       const t = transient.step(progress, now);
       if (t !== undefined) {
         const on = t === 'start';
-        await faults.set({
-          eventBridgeFailureRate: on ? rates.eventBridgeFailureRate : 0,
-          relayCrashAfterPublishRate: on ? rates.relayCrashAfterPublishRate : 0,
-        });
+        crashRate = on ? firstCrashRate() : 0;
+        await faults.set({ eventBridgeFailureRate: on ? rates.eventBridgeFailureRate : 0, relayCrashAfterPublishRate: crashRate });
+      } else if (transient.active && crashRate !== firstCrashRate()) {
+        crashRate = firstCrashRate();
+        await faults.set({ relayCrashAfterPublishRate: crashRate });
       }
       const p = relayPause.step(progress, now);
       if (p === 'start') pausedAt = now;
