@@ -84,6 +84,9 @@ export class OrderDriver {
       ...(body === undefined ? {} : { body }),
       headers: () => ({ 'idempotency-key': `chaos-${this.runId}-${index}-${command}`, ...this.options.auth() }),
       retryUnauthorized: true,
+      // Patient, as a client with a key can afford to be: on a 2-core machine shared with other
+      // work, DynamoDB Local stalls for tens of seconds at times and functions time out (500).
+      deadlineMs: 600_000,
     });
     if (answer.status !== 200 && answer.status !== 201) {
       this.refusals.push(`${command} ${orderId ?? `(order #${index})`}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`);
