@@ -106,9 +106,11 @@ const cronSchedule = (expression: string, text: string): Schedule => {
         let candidate: Date | null;
         try {
           candidate = awsCronParser.next(parsed, from);
-        } catch {
-          candidate = new Date(Math.floor(from.getTime() / 60_000) * 60_000 + 86_400_000);
-          from = candidate;
+        } catch (error: unknown) {
+          // aws-cron-parser gives up after ten empty months or years in a row (the fifth Monday
+          // of February, say): none of them fires, so resume from the next month.
+          if (!(error instanceof Error && error.message.includes('iter > 10'))) throw error;
+          from = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + 1, 1) - 60_000);
           continue;
         }
         if (candidate === null) break;

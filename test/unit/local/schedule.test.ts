@@ -63,6 +63,7 @@ describe('parseSchedule, per the EventBridge user guide ("Cron expressions refer
     ['1W when the 1st is a Saturday stays in the month (Monday the 3rd)', 'cron(0 0 1W * ? *)', '2026-07-15T00:00:00Z', '2026-08-03T00:00:00.000Z'],
     ['the # example: 3#2 is the second Tuesday of the month', 'cron(0 0 ? * 3#2 *)', '2026-11-01T00:00:00Z', '2026-11-10T00:00:00.000Z'],
     ['2#5, the fifth Monday, skips months without one', 'cron(0 0 ? * 2#5 *)', '2026-11-01T00:00:00Z', '2026-11-30T00:00:00.000Z'],
+    ['2#5 in February only: a fifth Monday needs a leap February starting on a Monday', 'cron(0 0 ? 2 2#5 *)', '2026-01-01T00:00:00Z', '2044-02-29T00:00:00.000Z'],
     ['a day-of-month some months lack: the 31st skips November', 'cron(0 0 31 * ? *)', '2026-11-01T00:00:00Z', '2026-12-31T00:00:00.000Z'],
     ['February 29th waits for a leap year', 'cron(0 0 29 2 ? *)', '2026-03-01T00:00:00Z', '2028-02-29T00:00:00.000Z'],
     ['a list of steps and values in one field', 'cron(0/30,7 * * * ? *)', '2026-11-25T10:01:00Z', '2026-11-25T10:07:00.000Z'],
