@@ -110,7 +110,8 @@ const cronSchedule = (expression: string, text: string): Schedule => {
           // aws-cron-parser gives up after ten empty months or years in a row (the fifth Monday
           // of February, say): none of them fires, so resume from the next month.
           if (!(error instanceof Error && error.message.includes('iter > 10'))) throw error;
-          from = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + 1, 1) - 60_000);
+          const searched = new Date(from.getTime() + 60_000);
+          from = new Date(Date.UTC(searched.getUTCFullYear(), searched.getUTCMonth() + 1, 1) - 60_000);
           continue;
         }
         if (candidate === null) break;
