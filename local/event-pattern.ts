@@ -46,21 +46,32 @@ const NUMBER_LIMIT = 5e9;
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const compiled = new WeakMap<object, readonly Branch[]>();
+interface Compiled {
+  readonly branches: readonly Branch[];
+  /** Every dotted path the pattern names, and each of their dotted prefixes: all the event reading needs. */
+  readonly paths: ReadonlySet<string>;
+}
+
+const compiled = new WeakMap<object, Compiled>();
 
 export const matchesPattern = (pattern: EventPattern, event: unknown): boolean => {
-  let branches = compiled.get(pattern);
-  if (branches === undefined) {
-    branches = compileObject(pattern, '', [new Map()]);
-    compiled.set(pattern, branches);
+  let found = compiled.get(pattern);
+  if (found === undefined) {
+    const branches = compileObject(pattern, '', [new Map()]);
+    const paths = new Set(branches.flatMap((branch) => [...branch.keys()].flatMap(prefixesOf)));
+    found = { branches, paths };
+    compiled.set(pattern, found);
   }
-  const leaves = flatten(event);
-  return branches.some((branch) => matchesBranch(branch, leaves));
+  const leaves = flatten(event, found.paths);
+  return found.branches.some((branch) => matchesBranch(branch, leaves));
 };
+
+const prefixesOf = (path: string): string[] => path.split('.').map((_, index, parts) => parts.slice(0, index + 1).join('.'));
 
 // ---- The event as leaves -------------------------------------------------------------------
 
-const flatten = (event: unknown): ReadonlyMap<string, Leaf[]> => {
+/** The event's leaves under the paths the pattern names (the rest of the event is not read). */
+const flatten = (event: unknown, paths: ReadonlySet<string>): ReadonlyMap<string, Leaf[]> => {
   const leaves = new Map<string, Leaf[]>();
   let arrays = 0;
   const visit = (value: unknown, path: string, elements: ReadonlyMap<number, number>): void => {
@@ -68,7 +79,10 @@ const flatten = (event: unknown): ReadonlyMap<string, Leaf[]> => {
       const id = arrays++;
       value.forEach((element, index) => visit(element, path, new Map(elements).set(id, index)));
     } else if (isObject(value)) {
-      for (const [key, child] of Object.entries(value)) visit(child, path === '' ? key : `${path}.${key}`, elements);
+      for (const [key, child] of Object.entries(value)) {
+        const childPath = path === '' ? key : `${path}.${key}`;
+        if (paths.has(childPath)) visit(child, childPath, elements);
+      }
     } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value === null) {
       if (path === '') return;
       const list = leaves.get(path) ?? [];
