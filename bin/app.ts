@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Aspects, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { authFromContext } from '../lib/api-auth';
+import { EventPatternValidation } from '../lib/event-pattern-aspect';
 import { OrdersServiceStack } from '../lib/orders-service-stack';
 
 const app = new App();
@@ -11,5 +12,7 @@ new OrdersServiceStack(app, 'OrdersService', {
   // -c auth=none, or -c authIssuer=https://... -c authAudience=a,b; unset: the stack's Cognito user pool.
   auth: authFromContext((key) => app.node.tryGetContext(key)),
 });
+// Synth fails on an event pattern or Lambda filter that EventBridge or Lambda would refuse at deploy.
+Aspects.of(app).add(new EventPatternValidation());
 // Synth fails on any AwsSolutions finding that is not acknowledged, with its reason, in code.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,81 +1,260 @@
 /**
- * EventBridge event-pattern matching, as Lambda event filters and EventBridge rules use it:
- * exact values, `prefix`, `suffix`, `equals-ignore-case`, `anything-but` (a value, a list, a
- * prefix or suffix), `exists`, `numeric` ranges and `wildcard`; nested objects; a field that is
- * an array matches when any element does.
+ * EventBridge event-pattern matching, as EventBridge rules and Lambda event filters apply it.
+ *
+ * AWS behaviour copied (EventBridge user guide: "Creating event patterns", "Comparison operators",
+ * "Arrays in event patterns", "Matching null values and empty strings", and Event Ruler, the
+ * library EventBridge matches with):
+ * - The event is read as a flat list of leaf values, each under the dotted path of its keys:
+ *   a pattern key `"a.b"` and a nested `{ "a": { "b": ... } }` name the same field, and either
+ *   matches an event field `"a.b"` or a nested `a` -> `b`.
+ * - An array contributes each element under its own path (arrays of objects too); an empty array
+ *   or an empty object contributes nothing, so `exists: false` matches it, and an object is never
+ *   a leaf (`exists` on an object field sees no value).
+ * - Fields are AND, the values listed for a field are OR, `$or` is OR of its sub-patterns. The
+ *   leaves one match uses must come from the same element of any array they share (EventBridge's
+ *   array consistency: `{ "a": { "b": [1], "c": [2] } }` needs one element with both).
+ * - Operators: exact string/number/boolean/null, `prefix`, `suffix` (both also with
+ *   `equals-ignore-case`), `equals-ignore-case`, `anything-but` (a value, a list, or `prefix`,
+ *   `suffix`, `wildcard`, `equals-ignore-case` with one value or a list), `exists`, `numeric`,
+ *   `cidr` (IPv4 and IPv6), `wildcard`. String operators match only strings; `anything-but`
+ *   matches every value its inner operator does not match, numbers and null included; `numeric`
+ *   matches numbers within EventBridge's range of -5e9..5e9.
+ *
+ * Patterns are checked by `eventPatternProblems` (lib/event-pattern-validation.ts); here anything
+ * that is not a valid pattern element (an unresolved intrinsic, say) simply matches nothing.
  */
+import { isIntrinsic, parseCidr, parseIpAddress, wildcardProblem, wildcardRegExp } from '../lib/event-pattern-values';
+
 export type EventPattern = { readonly [key: string]: EventPattern | readonly unknown[] };
+
+type Scalar = string | number | boolean | null;
+
+/** A leaf of the event: its value and, for each array it sits in, the element index. */
+interface Leaf {
+  readonly value: Scalar;
+  readonly elements: ReadonlyMap<number, number>;
+}
+
+/** One alternative of a field: a value test, or the field's absence. */
+type FieldTest = { readonly absent: true } | { readonly absent: false; readonly matches: (value: Scalar) => boolean };
+
+/** One way the pattern can match: every field (by dotted path) with its alternatives. */
+type Branch = ReadonlyMap<string, readonly FieldTest[]>;
+
+const NUMBER_LIMIT = 5e9;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-export const matchesPattern = (pattern: EventPattern, event: unknown): boolean =>
-  Object.entries(pattern).every(([key, rule]) => {
-    const present = isObject(event) && key in event;
-    const value = present ? (event as Record<string, unknown>)[key] : undefined;
-    if (Array.isArray(rule)) {
-      return matchesField(rule, present, value);
-    }
-    return present && isObject(value) && matchesPattern(rule as EventPattern, value);
-  });
+interface Compiled {
+  readonly branches: readonly Branch[];
+  /** Every dotted path the pattern names, and each of their dotted prefixes: all the event reading needs. */
+  readonly paths: ReadonlySet<string>;
+}
 
-const matchesField = (rules: readonly unknown[], present: boolean, value: unknown): boolean => {
-  const values = Array.isArray(value) ? value : [value];
-  return rules.some((rule) => {
-    if (isObject(rule) && 'exists' in rule) {
-      return rule.exists === present;
-    }
-    if (!present) {
-      return false;
-    }
-    return values.some((candidate) => matchesValue(rule, candidate));
-  });
+const compiled = new WeakMap<object, Compiled>();
+
+export const matchesPattern = (pattern: EventPattern, event: unknown): boolean => {
+  let found = compiled.get(pattern);
+  if (found === undefined) {
+    const branches = compileObject(pattern, '', [new Map()]);
+    const paths = new Set(branches.flatMap((branch) => [...branch.keys()].flatMap(prefixesOf)));
+    found = { branches, paths };
+    compiled.set(pattern, found);
+  }
+  const leaves = flatten(event, found.paths);
+  return found.branches.some((branch) => matchesBranch(branch, leaves));
 };
 
-const matchesValue = (rule: unknown, value: unknown): boolean => {
-  if (!isObject(rule)) {
-    return rule === value;
-  }
-  if (typeof rule.prefix === 'string') {
-    return typeof value === 'string' && value.startsWith(rule.prefix);
-  }
-  if (isObject(rule.prefix) && typeof rule.prefix['equals-ignore-case'] === 'string') {
-    return typeof value === 'string' && value.toLowerCase().startsWith(rule.prefix['equals-ignore-case'].toLowerCase());
-  }
-  if (typeof rule.suffix === 'string') {
-    return typeof value === 'string' && value.endsWith(rule.suffix);
-  }
-  if (typeof rule['equals-ignore-case'] === 'string') {
-    return typeof value === 'string' && value.toLowerCase() === rule['equals-ignore-case'].toLowerCase();
-  }
-  if (typeof rule.wildcard === 'string') {
-    const source = rule.wildcard.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
-    return typeof value === 'string' && new RegExp(`^${source}$`).test(value);
-  }
-  if ('anything-but' in rule) {
-    const but = rule['anything-but'];
-    if (Array.isArray(but)) return !but.includes(value);
-    if (isObject(but)) return !matchesValue(but, value);
-    return but !== value;
-  }
-  if (Array.isArray(rule.numeric)) {
-    return typeof value === 'number' && matchesNumeric(rule.numeric, value);
-  }
-  return false;
+const prefixesOf = (path: string): string[] => path.split('.').map((_, index, parts) => parts.slice(0, index + 1).join('.'));
+
+// ---- The event as leaves -------------------------------------------------------------------
+
+/** The event's leaves under the paths the pattern names (the rest of the event is not read). */
+const flatten = (event: unknown, paths: ReadonlySet<string>): ReadonlyMap<string, Leaf[]> => {
+  const leaves = new Map<string, Leaf[]>();
+  let arrays = 0;
+  const visit = (value: unknown, path: string, elements: ReadonlyMap<number, number>): void => {
+    if (Array.isArray(value)) {
+      const id = arrays++;
+      value.forEach((element, index) => visit(element, path, new Map(elements).set(id, index)));
+    } else if (isObject(value)) {
+      for (const [key, child] of Object.entries(value)) {
+        const childPath = path === '' ? key : `${path}.${key}`;
+        if (paths.has(childPath)) visit(child, childPath, elements);
+      }
+    } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value === null) {
+      if (path === '') return;
+      const list = leaves.get(path) ?? [];
+      list.push({ value, elements });
+      leaves.set(path, list);
+    }
+  };
+  if (isObject(event)) visit(event, '', new Map());
+  return leaves;
 };
 
-const matchesNumeric = (conditions: readonly unknown[], value: number): boolean => {
-  for (let i = 0; i + 1 < conditions.length; i += 2) {
+// ---- The pattern as branches ---------------------------------------------------------------
+
+const NEVER: FieldTest = { absent: false, matches: () => false };
+
+const compileObject = (pattern: Record<string, unknown>, prefix: string, branches: Branch[]): Branch[] => {
+  let current = branches;
+  for (const [key, value] of Object.entries(pattern)) {
+    if (key === '$or') {
+      const alternatives = Array.isArray(value) ? value.filter(isObject) : [];
+      current = alternatives.length === 0
+        ? current.map((branch) => new Map(branch).set(`${prefix}$or`, [NEVER]))
+        : alternatives.flatMap((alternative) => compileObject(alternative, prefix, current));
+      continue;
+    }
+    const path = prefix === '' ? key : `${prefix}.${key}`;
+    if (Array.isArray(value)) {
+      const tests = value.map(compileValue);
+      current = current.map((branch) => new Map(branch).set(path, tests));
+    } else if (isObject(value) && !isIntrinsic(value)) {
+      current = compileObject(value, path, current);
+    } else {
+      current = current.map((branch) => new Map(branch).set(path, [NEVER]));
+    }
+  }
+  return current;
+};
+
+const test = (matches: (value: Scalar) => boolean): FieldTest => ({ absent: false, matches });
+
+const compileValue = (rule: unknown): FieldTest => {
+  if (typeof rule === 'string') return test(exactString(rule));
+  if (typeof rule === 'number') return test((value) => value === rule);
+  if (typeof rule === 'boolean' || rule === null) return test((value) => value === rule);
+  if (!isObject(rule) || Object.keys(rule).length !== 1) return NEVER;
+  const [[operator, operand]] = Object.entries(rule) as [[string, unknown]];
+  if (operator === 'exists') {
+    if (operand === false) return { absent: true };
+    return operand === true ? test(() => true) : NEVER;
+  }
+  const matches = compileOperator(operator, operand);
+  return matches === undefined ? NEVER : test(matches);
+};
+
+/** An exact string; an IP address also matches the same address written another way. */
+const exactString = (expected: string): ((value: Scalar) => boolean) => {
+  const address = parseIpAddress(expected);
+  if (address === undefined) return (value) => value === expected;
+  return (value) => value === expected || (typeof value === 'string' && sameBytes(parseIpAddress(value), address));
+};
+
+const sameBytes = (a: Uint8Array | undefined, b: Uint8Array): boolean =>
+  a !== undefined && a.length === b.length && a.every((byte, index) => byte === b[index]);
+
+const lower = (text: string): string => text.toLowerCase();
+
+const stringTest = (matches: (value: string) => boolean) => (value: Scalar): boolean => typeof value === 'string' && matches(value);
+
+const compileOperator = (operator: string, operand: unknown): ((value: Scalar) => boolean) | undefined => {
+  switch (operator) {
+    case 'prefix':
+    case 'suffix': {
+      const ignoreCase = isObject(operand) && Object.keys(operand).length === 1 && typeof operand['equals-ignore-case'] === 'string';
+      const affix = ignoreCase ? (operand['equals-ignore-case'] as string) : operand;
+      if (typeof affix !== 'string') return undefined;
+      const fix = ignoreCase ? lower : (text: string) => text;
+      return operator === 'prefix'
+        ? stringTest((value) => fix(value).startsWith(fix(affix)))
+        : stringTest((value) => fix(value).endsWith(fix(affix)));
+    }
+    case 'equals-ignore-case':
+      return typeof operand === 'string' ? stringTest((value) => lower(value) === lower(operand)) : undefined;
+    case 'wildcard': {
+      if (typeof operand !== 'string' || wildcardProblem(operand) !== undefined) return undefined;
+      const expression = wildcardRegExp(operand);
+      return stringTest((value) => expression.test(value));
+    }
+    case 'cidr': {
+      const range = typeof operand === 'string' ? parseCidr(operand) : 'not a string';
+      if (typeof range === 'string') return undefined;
+      return stringTest((value) => {
+        const address = parseIpAddress(value);
+        return address !== undefined && address.length === range.low.length && compareBytes(address, range.low) >= 0 && compareBytes(address, range.high) <= 0;
+      });
+    }
+    case 'numeric':
+      return Array.isArray(operand) ? compileNumeric(operand) : undefined;
+    case 'anything-but':
+      return compileAnythingBut(operand);
+    default:
+      return undefined;
+  }
+};
+
+const compareBytes = (a: Uint8Array, b: Uint8Array): number => {
+  for (let i = 0; i < a.length; i++) {
+    const difference = (a[i] ?? 0) - (b[i] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return 0;
+};
+
+const compileNumeric = (conditions: readonly unknown[]): ((value: Scalar) => boolean) | undefined => {
+  const checks: ((value: number) => boolean)[] = [];
+  for (let i = 0; i < conditions.length; i += 2) {
     const operator = conditions[i];
-    const bound = Number(conditions[i + 1]);
-    const ok =
-      operator === '=' ? value === bound
-      : operator === '<' ? value < bound
-      : operator === '<=' ? value <= bound
-      : operator === '>' ? value > bound
-      : operator === '>=' ? value >= bound
-      : false;
-    if (!ok) return false;
+    const bound = conditions[i + 1];
+    if (typeof bound !== 'number') return undefined;
+    switch (operator) {
+      case '=': checks.push((value) => value === bound); break;
+      case '<': checks.push((value) => value < bound); break;
+      case '<=': checks.push((value) => value <= bound); break;
+      case '>': checks.push((value) => value > bound); break;
+      case '>=': checks.push((value) => value >= bound); break;
+      default: return undefined;
+    }
   }
-  return true;
+  if (checks.length === 0) return undefined;
+  return (value) =>
+    typeof value === 'number' && Math.abs(value) <= NUMBER_LIMIT && checks.every((check) => check(value));
+};
+
+/** `anything-but` X matches every leaf X does not match: other types, numbers and null included. */
+const compileAnythingBut = (operand: unknown): ((value: Scalar) => boolean) | undefined => {
+  if (typeof operand === 'string' || typeof operand === 'number') return (value) => value !== operand;
+  if (Array.isArray(operand)) {
+    if (!operand.every((item) => typeof item === 'string' || typeof item === 'number')) return undefined;
+    return (value) => !(operand as readonly Scalar[]).includes(value);
+  }
+  if (!isObject(operand) || Object.keys(operand).length !== 1) return undefined;
+  const [[inner, values]] = Object.entries(operand) as [[string, unknown]];
+  const list = Array.isArray(values) ? values : [values];
+  if (!list.every((item): item is string => typeof item === 'string')) return undefined;
+  const excluded = list.map((item) => compileOperator(inner, item));
+  if (excluded.some((matches) => matches === undefined)) return undefined;
+  return (value) => !excluded.some((matches) => matches?.(value) === true);
+};
+
+// ---- Matching --------------------------------------------------------------------------------
+
+const matchesBranch = (branch: Branch, leaves: ReadonlyMap<string, Leaf[]>): boolean => {
+  // Each field needs one leaf that passes one of its tests, unless the field may be absent and is.
+  const needed: Leaf[][] = [];
+  for (const [path, tests] of branch) {
+    const present = leaves.get(path) ?? [];
+    if (present.length === 0 && tests.some((candidate) => candidate.absent)) continue;
+    const candidates = present.filter((leaf) => tests.some((candidate) => !candidate.absent && candidate.matches(leaf.value)));
+    if (candidates.length === 0) return false;
+    needed.push(candidates);
+  }
+  return consistent(needed, 0, new Map());
+};
+
+/** Whether one candidate per field can be chosen with no two from different elements of an array. */
+const consistent = (needed: readonly Leaf[][], field: number, chosen: ReadonlyMap<number, number>): boolean => {
+  const candidates = needed[field];
+  if (candidates === undefined) return true;
+  return candidates.some((leaf) => {
+    for (const [array, index] of leaf.elements) {
+      const taken = chosen.get(array);
+      if (taken !== undefined && taken !== index) return false;
+    }
+    return consistent(needed, field + 1, new Map([...chosen, ...leaf.elements]));
+  });
 };
