@@ -1,3 +1,4 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -41,10 +42,10 @@ beforeAll(async () => {
   arrange = testRepository(setupDoc, tables);
   const commands = new OrderCommands(testRepository(documentClient(counted.client), tables));
   handlers = {
-    place: createPlaceOrderHandler(commands, logger, readJwtCaller),
-    confirm: createConfirmOrderHandler(commands, logger, readJwtCaller),
-    ship: createShipOrderHandler(commands, logger, readJwtCaller),
-    cancel: createCancelOrderHandler(commands, logger, readJwtCaller),
+    place: createPlaceOrderHandler(commands, logger, new Metrics({ namespace: 'test' }), readJwtCaller),
+    confirm: createConfirmOrderHandler(commands, logger, new Metrics({ namespace: 'test' }), readJwtCaller),
+    ship: createShipOrderHandler(commands, logger, new Metrics({ namespace: 'test' }), readJwtCaller),
+    cancel: createCancelOrderHandler(commands, logger, new Metrics({ namespace: 'test' }), readJwtCaller),
   };
 });
 

@@ -121,10 +121,10 @@ const routes = (store: InMemoryOrders, mode: AuthMode = 'jwt') => {
   const callers = callerReader(mode);
   const commands = new OrderCommands(store, { baseDelayMs: 0 });
   return {
-    place: createPlaceOrderHandler(commands, logger, callers),
-    confirm: createConfirmOrderHandler(commands, logger, callers),
-    ship: createShipOrderHandler(commands, logger, callers),
-    cancel: createCancelOrderHandler(commands, logger, callers),
+    place: createPlaceOrderHandler(commands, logger, new Metrics({ namespace: 'test' }), callers),
+    confirm: createConfirmOrderHandler(commands, logger, new Metrics({ namespace: 'test' }), callers),
+    ship: createShipOrderHandler(commands, logger, new Metrics({ namespace: 'test' }), callers),
+    cancel: createCancelOrderHandler(commands, logger, new Metrics({ namespace: 'test' }), callers),
     get: createGetOrderHandler(new OrderQueries(store, store, { minVersionWaitMs: 0 }), logger, new Metrics({ namespace: 'test' }), callers),
     list: createListOrdersHandler(new OrderListing(store), logger, callers),
   };
