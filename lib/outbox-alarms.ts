@@ -91,10 +91,13 @@ export const notifyOnStateChanges = (alarms: readonly IAlarm[], topic: ITopic | 
   }
 };
 
-/** The sum of `metrics` at each time (at most 10: a CloudWatch alarm takes 10 metrics). */
-export const sumOf = (metrics: readonly IMetric[], period: Duration, label: string): MathExpression => {
+/**
+ * The sum of `metrics` at each time (at most 10: a CloudWatch alarm takes 10 metrics). `idPrefix`
+ * names the metrics inside the expression: two sums on one graph need different prefixes.
+ */
+export const sumOf = (metrics: readonly IMetric[], period: Duration, label: string, idPrefix = 'm'): MathExpression => {
   if (metrics.length > 10) throw new Error(`${label}: an alarm takes at most 10 metrics, got ${metrics.length}.`);
-  const usingMetrics = Object.fromEntries(metrics.map((metric, index) => [`m${index}`, metric]));
+  const usingMetrics = Object.fromEntries(metrics.map((metric, index) => [`${idPrefix}${index}`, metric]));
   return new MathExpression({ expression: `SUM([${Object.keys(usingMetrics).join(', ')}])`, usingMetrics, period, label });
 };
 

@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
+import { type Alarm, Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, ProjectionType, StreamViewType, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Archive, EventBus, type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
@@ -118,6 +118,8 @@ export interface TransactionalOutboxProps {
 export class TransactionalOutbox extends Construct {
   /** The outbox table. */
   public readonly table: Table;
+  /** The Powertools service name and metrics namespace of the outbox functions. */
+  public readonly serviceName: string;
   /** The number of pending-index shards writers spread items over. */
   public readonly pendingIndexShards: number;
   /** The bus events are published to. */
@@ -156,6 +158,7 @@ export class TransactionalOutbox extends Construct {
     this.pendingIndexShards = props.pendingIndexShards ?? 4;
     const relay = resolveRelayProps(props.relay ?? {});
     const serviceName = props.serviceName ?? 'outbox';
+    this.serviceName = serviceName;
     requireInteger(
       'pendingIndexShards',
       this.pendingIndexShards,
@@ -326,6 +329,11 @@ export class TransactionalOutbox extends Construct {
     this.reconcilerErrorsAlarm = this.alarmSet.reconcilerErrors;
     this.alarms = [this.relayFailuresAlarm, ...Object.values(this.alarmSet)];
     notifyOnStateChanges(this.alarms, props.alarmTopic);
+  }
+
+  /** One of the outbox functions' own metrics (Powertools EMF), e.g. `EventsPublished` or `RelayLag`. */
+  public metric(metricName: string, props: MetricOptions = {}): Metric {
+    return new Metric({ namespace: this.serviceName, metricName, dimensionsMap: { service: this.serviceName }, ...props });
   }
 
   /** Lets `grantee` append events (as part of its transactions), and nothing else. */
