@@ -32,6 +32,8 @@ const setup = testDynamoClient();
 const setupDoc = documentClient(setup);
 const counted = countingDynamoClient();
 const logger = new Logger({ logLevel: 'SILENT' });
+/** Metrics are off in tests (POWERTOOLS_METRICS_DISABLED); the handlers still add them. */
+const metrics = new Metrics({ namespace: 'test' });
 const context = { functionName: 'test', awsRequestId: 'r-1' } as unknown as Context;
 let tables: TestTables;
 let arrange: DynamoOrderRepository;
@@ -42,10 +44,10 @@ beforeAll(async () => {
   arrange = testRepository(setupDoc, tables);
   const commands = new OrderCommands(testRepository(documentClient(counted.client), tables));
   handlers = {
-    place: createPlaceOrderHandler(commands, logger, new Metrics({ namespace: 'test' }), readJwtCaller),
-    confirm: createConfirmOrderHandler(commands, logger, new Metrics({ namespace: 'test' }), readJwtCaller),
-    ship: createShipOrderHandler(commands, logger, new Metrics({ namespace: 'test' }), readJwtCaller),
-    cancel: createCancelOrderHandler(commands, logger, new Metrics({ namespace: 'test' }), readJwtCaller),
+    place: createPlaceOrderHandler(commands, logger, metrics, readJwtCaller),
+    confirm: createConfirmOrderHandler(commands, logger, metrics, readJwtCaller),
+    ship: createShipOrderHandler(commands, logger, metrics, readJwtCaller),
+    cancel: createCancelOrderHandler(commands, logger, metrics, readJwtCaller),
   };
 });
 
