@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, type IAlarm, type IMetric, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, type IMetric, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { Schedule } from 'aws-cdk-lib/aws-events';
@@ -81,11 +81,10 @@ export interface OutboxAlarmSet {
 const OWNER = 'TransactionalOutbox';
 
 /** Sends an alarm's ALARM and OK state changes to `topic`, when there is one: whoever is paged also hears when it clears. */
-export const notifyOnStateChanges = (alarms: readonly IAlarm[], topic: ITopic | undefined): void => {
+export const notifyOnStateChanges = (alarms: readonly Alarm[], topic: ITopic | undefined): void => {
   if (topic === undefined) return;
   const action = new SnsAction(topic);
   for (const alarm of alarms) {
-    if (!(alarm instanceof Alarm)) continue;
     alarm.addAlarmAction(action);
     alarm.addOkAction(action);
   }
