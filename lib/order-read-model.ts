@@ -1,10 +1,11 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
+import { type Alarm, Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, ProjectionType, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import { type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { READ_MODEL_BY_CUSTOMER_INDEX } from '../lambdas/adapters/dynamodb-read-model';
@@ -12,6 +13,7 @@ import { ORDER_EVENT_SOURCE, ORDER_EVENT_TYPES } from '../lambdas/domain/events'
 import { failureQueue } from './failure-queue';
 import { grantOnIndex, grantOnTable } from './grants';
 import { durableTable } from './durable-table';
+import { notifyOnStateChanges } from './outbox-alarms';
 import { ServiceFunction } from './service-function';
 
 export interface OrderReadModelProps {
@@ -29,7 +31,15 @@ export interface OrderReadModelProps {
   readonly maxEventAge?: Duration;
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Where the read model's alarm sends its ALARM and OK state changes.
+   * @default - no actions
+   */
+  readonly alarmTopic?: ITopic;
 }
+
+/** The Powertools service name (and metrics namespace) of the projector. */
+export const READ_MODEL_SERVICE = 'orders-read-model';
 
 /**
  * The read side of the Orders service: a read-model table (one item per order, with the last
@@ -42,7 +52,10 @@ export class OrderReadModel extends Construct {
   public readonly projector: ServiceFunction;
   public readonly rule: Rule;
   public readonly deadLetterQueue: Queue;
+  /** Fires when anything is in the dead-letter queue (threshold 0: each message is an event the read model missed). */
   public readonly deadLetterAlarm: Alarm;
+  /** Every alarm of the read model. */
+  public readonly alarms: readonly Alarm[];
 
   public constructor(scope: Construct, id: string, props: OrderReadModelProps) {
     super(scope, id);
@@ -63,10 +76,12 @@ export class OrderReadModel extends Construct {
     });
     this.deadLetterQueue = deadLetters.queue;
     this.deadLetterAlarm = deadLetters.alarm;
+    this.alarms = [this.deadLetterAlarm];
+    notifyOnStateChanges(this.alarms, props.alarmTopic);
 
     this.projector = new ServiceFunction(this, 'Projector', {
       entry: 'lambdas/handlers/project-order.ts',
-      serviceName: 'orders-read-model',
+      serviceName: READ_MODEL_SERVICE,
       description: 'Applies order events to the read model, newest version wins',
       environment: { READ_MODEL_TABLE_NAME: this.table.tableName },
       retryAttempts: 2,
@@ -86,6 +101,11 @@ export class OrderReadModel extends Construct {
         }),
       ],
     });
+  }
+
+  /** One of the projector's own metrics (Powertools EMF), e.g. `ProjectionLag`. */
+  public metric(metricName: string, props: MetricOptions = {}): Metric {
+    return new Metric({ namespace: READ_MODEL_SERVICE, metricName, dimensionsMap: { service: READ_MODEL_SERVICE }, ...props });
   }
 
   /** Reads of single orders (GetItem), strongly consistent. */

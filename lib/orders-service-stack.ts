@@ -9,11 +9,15 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { ORDER_CHANGES_INDEX } from '../lambdas/adapters/order-changes';
 import { ORDER_EVENT_SOURCE } from '../lambdas/domain/events';
 import { MAX_MIN_VERSION_WAIT_MS } from '../lambdas/use-cases/order-queries';
+import type { Alarm, Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { type AuthMode, type OrdersApiAuth, validateJwtIssuer } from './api-auth';
 import { grantOnIndex, grantOnTable } from './grants';
 import { OrderReadModel } from './order-read-model';
+import { OrdersAlarms, type OrdersAlarmsProps } from './orders-alarms';
+import { OrdersDashboard } from './orders-dashboard';
 import { AUTH_MODE_ENV, ORDER_ROUTES } from './order-routes';
 import { OrdersUserPool } from './orders-user-pool';
 import { durableTable } from './durable-table';
@@ -59,7 +63,18 @@ export interface OrdersServiceStackProps extends StackProps {
    * @default 'cognito'
    */
   readonly auth?: OrdersApiAuth;
+  /**
+   * The SNS topic that pages: every alarm of the stack sends its ALARM and OK state changes to it.
+   * Pass a topic from another stack, or one you subscribe people and tools to.
+   * @default - no actions: alarms change state in CloudWatch only (and on the dashboard)
+   */
+  readonly alarmTopic?: ITopic;
+  /** @default - see each `OrdersAlarmsProps` default */
+  readonly alarms?: OrdersAlarmsProps;
 }
+
+/** The Powertools service name (and metrics namespace) of the order functions. */
+const ORDERS_SERVICE = 'orders';
 
 /** The Orders service: write model, idempotency keys, the transactional outbox and the HTTP API. */
 export class OrdersServiceStack extends Stack {
@@ -77,6 +92,12 @@ export class OrdersServiceStack extends Stack {
   /** `jwt` when a verified caller stands behind every request, `none` otherwise (the functions' `AUTH_MODE`). */
   public readonly authMode: AuthMode;
   public readonly functions: Readonly<Record<string, ServiceFunction>>;
+  /** The API's 5xx rate and the throttling of the functions and tables outside the outbox. */
+  public readonly serviceAlarms: OrdersAlarms;
+  /** Every alarm of the stack: the outbox's, the read model's and the service's. */
+  public readonly alarms: readonly Alarm[];
+  /** The flow on one page: commands, events, backlog, parked, projection lag, API, alarms. */
+  public readonly dashboard: Dashboard;
 
   public constructor(scope: Construct, id: string, props: OrdersServiceStackProps = {}) {
     super(scope, id, props);
@@ -107,13 +128,24 @@ export class OrdersServiceStack extends Stack {
       timeToLiveAttribute: 'expiresAt',
       removalPolicy,
     });
+    const stalePendingAlarmAfter = props.alarms?.stalePendingAlarmAfter;
     this.outbox = new TransactionalOutbox(this, 'Outbox', {
       eventSource: ORDER_EVENT_SOURCE,
       ...(props.pendingIndexShards === undefined ? {} : { pendingIndexShards: props.pendingIndexShards }),
-      reconciler: { entry: 'lambdas/handlers/orders-reconciler.ts' },
+      reconciler: {
+        entry: 'lambdas/handlers/orders-reconciler.ts',
+        ...(stalePendingAlarmAfter === undefined ? {} : { stalePendingAlarmAfter }),
+      },
+      // The outbox reads its own thresholds from these and ignores the API's.
+      ...(props.alarms === undefined ? {} : { alarms: props.alarms }),
+      ...(props.alarmTopic === undefined ? {} : { alarmTopic: props.alarmTopic }),
     });
 
-    this.readModel = new OrderReadModel(this, 'ReadModel', { eventBus: this.outbox.eventBus, removalPolicy });
+    this.readModel = new OrderReadModel(this, 'ReadModel', {
+      eventBus: this.outbox.eventBus,
+      removalPolicy,
+      ...(props.alarmTopic === undefined ? {} : { alarmTopic: props.alarmTopic }),
+    });
 
     // The Orders audit of the reconciler: changed orders against outbox and read model.
     const reconciler = this.outbox.reconcilerFunction;
@@ -185,7 +217,7 @@ export class OrdersServiceStack extends Stack {
     for (const route of ORDER_ROUTES) {
       const fn = new ServiceFunction(this, route.id, {
         entry: route.entry,
-        serviceName: 'orders',
+        serviceName: ORDERS_SERVICE,
         environment: { [AUTH_MODE_ENV]: this.authMode },
       });
       switch (route.access) {
@@ -217,6 +249,27 @@ export class OrdersServiceStack extends Stack {
       functions[route.id] = fn;
     }
     this.functions = functions;
+
+    const watchedFunctions = [...Object.values(functions), this.readModel.projector];
+    const watchedTables = [this.ordersTable, this.idempotencyTable, this.readModel.table];
+    this.serviceAlarms = new OrdersAlarms(this, 'Alarms', {
+      api: this.api,
+      functions: watchedFunctions,
+      tables: watchedTables,
+      ...(props.alarmTopic === undefined ? {} : { alarmTopic: props.alarmTopic }),
+      ...(props.alarms === undefined ? {} : { thresholds: props.alarms }),
+    });
+    this.alarms = [...this.outbox.alarms, ...this.readModel.alarms, ...this.serviceAlarms.alarms];
+    this.dashboard = new OrdersDashboard(this, 'Operations', {
+      api: this.api,
+      outbox: this.outbox,
+      readModel: this.readModel,
+      ordersNamespace: ORDERS_SERVICE,
+      functions: watchedFunctions,
+      tables: watchedTables,
+      alarms: this.alarms,
+    }).dashboard;
+    new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboardName, description: 'The CloudWatch dashboard of the order flow' });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
   }

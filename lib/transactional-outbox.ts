@@ -1,71 +1,27 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { type Alarm, Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, ProjectionType, StreamViewType, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Archive, EventBus, type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
 import { AnyPrincipal, Effect, type Grant, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, FilterRule, type Function as LambdaFunction, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULT_MAX_REQUEST_BYTES } from '../lambdas/outbox/entries';
 import { OUTBOX_KEY, OUTBOX_PARKED_INDEX, OUTBOX_PENDING_INDEX, OUTBOX_TTL_ATTRIBUTE, PENDING_SHARD_CEILING } from '../lambdas/outbox/item';
 import { failureQueue } from './failure-queue';
 import { grantOnIndex, grantOnTable } from './grants';
 import { durableTable } from './durable-table';
+import { type OutboxAlarmSet, type OutboxAlarmsProps, createOutboxAlarms, notifyOnStateChanges } from './outbox-alarms';
+import { type OutboxRelayProps, resolveRelayProps } from './outbox-relay-props';
+import { requireInteger as requireWholeNumber } from './prop-checks';
 import { ServiceFunction } from './service-function';
 
-/** The relay's settings: how it reads the stream and how it publishes. */
-export interface OutboxRelayProps {
-  /**
-   * Stream records per invocation (1..1000, the most Lambda takes from a DynamoDB stream).
-   * @default 100
-   */
-  readonly batchSize?: number;
-  /**
-   * How long Lambda gathers records before invoking with a batch that is not full.
-   * @default - none: invoke as soon as records arrive
-   */
-  readonly maxBatchingWindow?: Duration;
-  /**
-   * Retries of a failing batch before its metadata goes to the failure queue (0..10000).
-   * @default 10
-   */
-  readonly retryAttempts?: number;
-  /**
-   * Records older than this skip the relay and go to the failure queue (1 minute..7 days); the
-   * items stay pending for the reconciler. Bounds how long a poison record can hold its shard.
-   * @default Duration.hours(1)
-   */
-  readonly maxRecordAge?: Duration;
-  /**
-   * Concurrent batches per shard. Only 1 is accepted: Lambda keeps records in order per *item*,
-   * and every outbox version is an item of its own, so above 1 versions v and v+1 of one
-   * aggregate could be published at once, and a parked v could be overtaken by v+1.
-   * @default 1
-   */
-  readonly parallelizationFactor?: number;
-  /**
-   * The `PutEvents` request size limit the relay packs to, counted as EventBridge counts it.
-   * @default 262144 (256 KB; AWS allows 1 MB since 2026)
-   */
-  readonly maxRequestBytes?: number;
-  /**
-   * `PutEvents` calls in flight at once per invocation.
-   * @default 4
-   */
-  readonly publishConcurrency?: number;
-  /**
-   * Attempts for an entry that keeps failing with a retryable code, the first included.
-   * @default 5
-   */
-  readonly publishMaxAttempts?: number;
-  /**
-   * How long a published item stays in the outbox before TTL removes it (at least 1 day).
-   * @default Duration.days(7)
-   */
-  readonly publishedRetention?: Duration;
-}
+export type { OutboxRelayProps } from './outbox-relay-props';
+
+/** How long a reconciler run may take; a run stops taking items 10 seconds before it. */
+const RECONCILER_TIMEOUT = Duration.minutes(5);
 
 /** The reconciler's settings: when it runs and how much it takes on. */
 export interface OutboxReconcilerProps {
@@ -85,8 +41,10 @@ export interface OutboxReconcilerProps {
    */
   readonly maxItemsPerRun?: number;
   /**
-   * How old the oldest pending item may get before an alarm fires.
-   * @default - the grace period plus 15 minutes (three runs at the default schedule)
+   * How old the oldest pending item may get before an alarm fires (at least the grace plus one
+   * minute: younger items are the relay's to publish).
+   * @default - the grace period plus 15 minutes: the relay has had the grace, and three sweeps
+   * at the default schedule have not published it either
    */
   readonly stalePendingAlarmAfter?: Duration;
   /**
@@ -139,6 +97,13 @@ export interface TransactionalOutboxProps {
    * @default 'outbox'
    */
   readonly serviceName?: string;
+  /**
+   * Where every outbox alarm sends its ALARM and OK state changes (the topic that pages).
+   * @default - no actions: the alarms change state in CloudWatch only
+   */
+  readonly alarmTopic?: ITopic;
+  /** @default - see each `OutboxAlarmsProps` default */
+  readonly alarms?: OutboxAlarmsProps;
 }
 
 /**
@@ -153,6 +118,8 @@ export interface TransactionalOutboxProps {
 export class TransactionalOutbox extends Construct {
   /** The outbox table. */
   public readonly table: Table;
+  /** The Powertools service name and metrics namespace of the outbox functions. */
+  public readonly serviceName: string;
   /** The number of pending-index shards writers spread items over. */
   public readonly pendingIndexShards: number;
   /** The bus events are published to. */
@@ -167,7 +134,7 @@ export class TransactionalOutbox extends Construct {
   public readonly relayFailureQueue: Queue;
   /** Fires when anything lands in the failure queue. */
   public readonly relayFailuresAlarm: Alarm;
-  /** Fires when the relay's stream falls behind by more than 5 minutes. */
+  /** Fires when the relay's stream falls behind (`alarms.relayIteratorAge`). */
   public readonly relayIteratorAgeAlarm: Alarm;
   /** The scheduled reconciler: republishes what stayed pending past the grace period. */
   public readonly reconcilerFunction: ServiceFunction;
@@ -177,16 +144,21 @@ export class TransactionalOutbox extends Construct {
   public readonly parkedItemsAlarm: Alarm;
   /** Fires when the application's audit keeps failing (the sweep runs regardless). */
   public readonly auditFailuresAlarm: Alarm;
-  /** Fires when the oldest pending item is older than the grace period plus 15 minutes. */
+  /** Fires when the oldest pending item is older than `reconciler.stalePendingAlarmAfter`. */
   public readonly stalePendingAlarm: Alarm;
   /** Fires when the reconciler itself keeps failing (its sweep did not finish). */
   public readonly reconcilerErrorsAlarm: Alarm;
+  /** Every alarm of the outbox by what it watches, the failure queue's aside (`relayFailuresAlarm`). */
+  public readonly alarmSet: OutboxAlarmSet;
+  /** Every alarm of the outbox, the failure queue's included: for a dashboard, or actions of your own. */
+  public readonly alarms: readonly Alarm[];
 
   public constructor(scope: Construct, id: string, props: TransactionalOutboxProps = {}) {
     super(scope, id);
     this.pendingIndexShards = props.pendingIndexShards ?? 4;
     const relay = resolveRelayProps(props.relay ?? {});
     const serviceName = props.serviceName ?? 'outbox';
+    this.serviceName = serviceName;
     requireInteger(
       'pendingIndexShards',
       this.pendingIndexShards,
@@ -284,7 +256,7 @@ export class TransactionalOutbox extends Construct {
       entry: reconciler.entry ?? 'lambdas/handlers/outbox-reconciler.ts',
       serviceName,
       description: 'Republishes outbox items the relay missed',
-      timeout: Duration.minutes(5),
+      timeout: RECONCILER_TIMEOUT,
       // One run at a time: a retried run (async invoke retries) and the next schedule never overlap.
       reservedConcurrentExecutions: 1,
       environment: {
@@ -328,68 +300,40 @@ export class TransactionalOutbox extends Construct {
       );
     }
 
+    const schedule = reconciler.schedule ?? Schedule.rate(Duration.minutes(5));
     this.reconcilerSchedule = new Rule(this, 'ReconcilerSchedule', {
       description: 'Runs the outbox reconciler',
-      schedule: reconciler.schedule ?? Schedule.rate(Duration.minutes(5)),
+      schedule,
       targets: [new LambdaTarget(this.reconcilerFunction, { retryAttempts: 2 })],
     });
 
-    // The outbox functions' own metrics (Powertools EMF: namespace and `service` dimension).
-    const metric = (metricName: string) =>
-      new Metric({ namespace: serviceName, metricName, dimensionsMap: { service: serviceName }, statistic: 'Maximum', period: Duration.minutes(5) });
-    // Any parked item pages: it is an event that has not reached the bus, waiting for a person.
-    this.parkedItemsAlarm = new Alarm(this, 'ParkedItemsAlarm', {
-      alarmDescription: 'Outbox events are parked: EventBridge refused them for good. Fix the cause, then retry them (reconciler {"retryParked": true}).',
-      metric: new MathExpression({
-        expression: 'MAX([parkedNow, parkedByRelay])',
-        usingMetrics: { parkedNow: metric('ParkedItems'), parkedByRelay: metric('ItemsParked') },
-        period: Duration.minutes(5),
-      }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    // A failing audit is never silent: the sweep still ran, but the checks behind it did not.
-    this.auditFailuresAlarm = new Alarm(this, 'AuditFailuresAlarm', {
-      alarmDescription: 'The reconciler audit failed in 2 of the last 3 runs (the sweep still ran). See the reconciler logs.',
-      metric: metric('AuditFailures'),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    this.alarmSet = createOutboxAlarms(
+      this,
+      {
+        table: this.table,
+        relayFunction: this.relayFunction,
+        reconcilerFunction: this.reconcilerFunction,
+        reconcilerTimeout: RECONCILER_TIMEOUT,
+        reconcilerSchedule: schedule,
+        serviceName,
+        relayMaxRecordAge: relay.maxRecordAge,
+        sweepGrace,
+        ...(reconciler.stalePendingAlarmAfter === undefined ? {} : { stalePendingAlarmAfter: reconciler.stalePendingAlarmAfter }),
+      },
+      props.alarms,
+    );
+    this.relayIteratorAgeAlarm = this.alarmSet.relayIteratorAge;
+    this.parkedItemsAlarm = this.alarmSet.parkedItems;
+    this.auditFailuresAlarm = this.alarmSet.auditFailures;
+    this.stalePendingAlarm = this.alarmSet.stalePending;
+    this.reconcilerErrorsAlarm = this.alarmSet.reconcilerErrors;
+    this.alarms = [this.relayFailuresAlarm, ...Object.values(this.alarmSet)];
+    notifyOnStateChanges(this.alarms, props.alarmTopic);
+  }
 
-    // Pending past the grace and two more runs: neither the relay nor the sweep is getting it out.
-    const stalePendingAfter = reconciler.stalePendingAlarmAfter ?? Duration.minutes(sweepGrace.toMinutes() + 15);
-    this.stalePendingAlarm = new Alarm(this, 'StalePendingAlarm', {
-      alarmDescription: `An outbox event has been pending for more than ${stalePendingAfter.toHumanString()}: the relay and the reconciler's sweep are not publishing it.`,
-      metric: metric('OldestPendingAge'),
-      threshold: stalePendingAfter.toMilliseconds(),
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    // A sweep that throws fails the invocation: two failed runs of the last three page.
-    this.reconcilerErrorsAlarm = new Alarm(this, 'ReconcilerErrorsAlarm', {
-      alarmDescription: 'The outbox reconciler failed in 2 of its last 3 runs (its sweep did not finish). See its logs.',
-      metric: this.reconcilerFunction.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-
-    this.relayIteratorAgeAlarm = new Alarm(this, 'RelayIteratorAgeAlarm', {
-      alarmDescription: 'The outbox relay is more than 5 minutes behind its stream.',
-      metric: this.relayFunction.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) }),
-      threshold: Duration.minutes(5).toMilliseconds(),
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 3,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+  /** One of the outbox functions' own metrics (Powertools EMF), e.g. `EventsPublished` or `RelayLag`. */
+  public metric(metricName: string, props: MetricOptions = {}): Metric {
+    return new Metric({ namespace: this.serviceName, metricName, dimensionsMap: { service: this.serviceName }, ...props });
   }
 
   /** Lets `grantee` append events (as part of its transactions), and nothing else. */
@@ -408,58 +352,5 @@ export class TransactionalOutbox extends Construct {
   }
 }
 
-interface ResolvedRelayProps {
-  readonly batchSize: number;
-  readonly maxBatchingWindow?: Duration;
-  readonly retryAttempts: number;
-  readonly maxRecordAge: Duration;
-  readonly parallelizationFactor: number;
-  readonly maxRequestBytes: number;
-  readonly publishConcurrency: number;
-  readonly publishMaxAttempts: number;
-  readonly publishedRetention: Duration;
-}
-
-const resolveRelayProps = (props: OutboxRelayProps): ResolvedRelayProps => {
-  const resolved: ResolvedRelayProps = {
-    batchSize: props.batchSize ?? 100,
-    ...(props.maxBatchingWindow === undefined ? {} : { maxBatchingWindow: props.maxBatchingWindow }),
-    retryAttempts: props.retryAttempts ?? 10,
-    maxRecordAge: props.maxRecordAge ?? Duration.hours(1),
-    parallelizationFactor: props.parallelizationFactor ?? 1,
-    maxRequestBytes: props.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
-    publishConcurrency: props.publishConcurrency ?? 4,
-    publishMaxAttempts: props.publishMaxAttempts ?? 5,
-    publishedRetention: props.publishedRetention ?? Duration.days(7),
-  };
-  requireInteger('relay.batchSize', resolved.batchSize, 1, 1000, 'Lambda takes at most 1,000 records a batch from a DynamoDB stream; the default is 100.');
-  requireInteger('relay.retryAttempts', resolved.retryAttempts, 0, 10_000, 'Unlimited retries would let one poison record hold its shard; the default is 10.');
-  requireInteger(
-    'relay.parallelizationFactor',
-    resolved.parallelizationFactor,
-    1,
-    1,
-    'Lambda orders stream records per item and every outbox version is its own item, so above 1 two versions of one aggregate could be published at once, out of order. Raise pendingIndexShards and batchSize for throughput instead.',
-  );
-  requireInteger('relay.maxRequestBytes', resolved.maxRequestBytes, 1024, 1024 * 1024, 'EventBridge takes at most 1 MB a request; the default is 262144.');
-  requireInteger('relay.publishConcurrency', resolved.publishConcurrency, 1, 50, 'The default is 4.');
-  requireInteger('relay.publishMaxAttempts', resolved.publishMaxAttempts, 1, 20, 'The default is 5.');
-  const age = resolved.maxRecordAge.toSeconds();
-  if (age < 60 || age > 7 * 24 * 60 * 60) {
-    throw new Error(
-      `TransactionalOutbox: relay.maxRecordAge must be from 1 minute to 7 days, got ${resolved.maxRecordAge.toHumanString()}. The default is 1 hour.`,
-    );
-  }
-  if (resolved.publishedRetention.toSeconds() < 24 * 60 * 60) {
-    throw new Error(
-      `TransactionalOutbox: relay.publishedRetention must be at least 1 day, got ${resolved.publishedRetention.toHumanString()}. The default is 7 days.`,
-    );
-  }
-  return resolved;
-};
-
-const requireInteger = (name: string, value: number, min: number, max: number, hint: string): void => {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`TransactionalOutbox: ${name} must be an integer from ${min} to ${max}, got ${value}. ${hint}`);
-  }
-};
+const requireInteger = (name: string, value: number, min: number, max: number, hint: string): void =>
+  requireWholeNumber('TransactionalOutbox', name, value, min, max, hint);

@@ -1,5 +1,6 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createConfirmOrderHandler } from '../http/confirm-order';
 import { callersFromEnv, logger, orderCommandsFromEnv } from './runtime';
 
 /** Lambda entry point for `POST /orders/{id}/confirm`: configuration and clients are built once, at cold start. */
-export const handler = createConfirmOrderHandler(orderCommandsFromEnv(), logger, callersFromEnv());
+export const handler = createConfirmOrderHandler(orderCommandsFromEnv(), logger, new Metrics(), callersFromEnv());

@@ -1,5 +1,6 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createPlaceOrderHandler } from '../http/place-order';
 import { callersFromEnv, logger, orderCommandsFromEnv } from './runtime';
 
 /** Lambda entry point for `POST /orders`: configuration and clients are built once, at cold start. */
-export const handler = createPlaceOrderHandler(orderCommandsFromEnv(), logger, callersFromEnv());
+export const handler = createPlaceOrderHandler(orderCommandsFromEnv(), logger, new Metrics(), callersFromEnv());

@@ -1,5 +1,6 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createShipOrderHandler } from '../http/ship-order';
 import { callersFromEnv, logger, orderCommandsFromEnv } from './runtime';
 
 /** Lambda entry point for `POST /orders/{id}/ship`: configuration and clients are built once, at cold start. */
-export const handler = createShipOrderHandler(orderCommandsFromEnv(), logger, callersFromEnv());
+export const handler = createShipOrderHandler(orderCommandsFromEnv(), logger, new Metrics(), callersFromEnv());

@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { OrderCommands } from '../use-cases/order-commands';
 import type { CallerReader } from './caller';
 import type { HttpHandler } from './http';
@@ -6,5 +7,5 @@ import { createOrderCommandHandler } from './order-command';
 import { confirmOrderBody } from './schemas';
 
 /** `POST /orders/{id}/confirm`: staff only (`403` for a customer). */
-export const createConfirmOrderHandler = (commands: OrderCommands, log: Logger, callers: CallerReader): HttpHandler =>
-  createOrderCommandHandler(commands, log, callers, confirmOrderBody, () => ({ type: 'confirm' }));
+export const createConfirmOrderHandler = (commands: OrderCommands, log: Logger, metrics: Metrics, callers: CallerReader): HttpHandler =>
+  createOrderCommandHandler(commands, log, metrics, callers, confirmOrderBody, () => ({ type: 'confirm' }));

@@ -1,9 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { z } from 'zod';
 import { assertMayRun } from '../domain/caller';
 import { OrderNotFoundError } from '../domain/errors';
 import type { OrderCommand } from '../domain/order';
-import type { OrderCommands } from '../use-cases/order-commands';
+import type { CommandOutcome, OrderCommands } from '../use-cases/order-commands';
 import type { CallerReader } from './caller';
 import {
   type HttpHandler,
@@ -17,12 +18,24 @@ import {
 import { parseWith } from './schemas';
 
 /**
+ * Counts a command that committed: one `CommandsAccepted` per state change and its outbox event,
+ * the start of the flow the dashboard follows to the bus. A replayed outcome committed nothing
+ * and is not counted.
+ */
+export const countAccepted = (metrics: Metrics, outcome: CommandOutcome): void => {
+  if (outcome.replayed) return;
+  metrics.addMetric('CommandsAccepted', MetricUnit.Count, 1);
+  metrics.publishStoredMetrics();
+};
+
+/**
  * The shape shared by `POST /orders/{id}/confirm|ship|cancel`: the caller, an optional JSON body
  * checked by `schema`, `If-Match`, `Idempotency-Key`, one use-case call.
  */
 export const createOrderCommandHandler = <TSchema extends z.ZodType>(
   commands: OrderCommands,
   log: Logger,
+  metrics: Metrics,
   callers: CallerReader,
   schema: TSchema,
   toCommand: (body: z.infer<TSchema>) => OrderCommand,
@@ -43,6 +56,7 @@ export const createOrderCommandHandler = <TSchema extends z.ZodType>(
       ...(expectedVersion === undefined ? {} : { expectedVersion }),
       ...(idempotency === undefined ? {} : { idempotency }),
     });
+    countAccepted(metrics, outcome);
     log.info(outcome.replayed ? 'Order command replayed' : 'Order command applied', {
       orderId,
       command: command.type,

@@ -1,15 +1,17 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { ValidationError } from '../domain/errors';
 import type { OrderCommands } from '../use-cases/order-commands';
 import { type CallerReader, requestedCustomer } from './caller';
 import { type HttpHandler, httpHandler, orderResponse, readIdempotency, readJsonBody } from './http';
+import { countAccepted } from './order-command';
 import { parseWith, placeOrderBody } from './schemas';
 
 /**
  * `POST /orders`: places an order; its `OrderPlaced` event is written in the same transaction.
  * A customer may leave `customerId` out (it is then their `sub`); staff must give it.
  */
-export const createPlaceOrderHandler = (commands: OrderCommands, log: Logger, callers: CallerReader): HttpHandler =>
+export const createPlaceOrderHandler = (commands: OrderCommands, log: Logger, metrics: Metrics, callers: CallerReader): HttpHandler =>
   httpHandler(log, async (event) => {
     const caller = callers(event);
     const body = readJsonBody(event);
@@ -24,6 +26,7 @@ export const createPlaceOrderHandler = (commands: OrderCommands, log: Logger, ca
       { customerId, currency: request.currency, items: request.items },
       { ...(idempotency === undefined ? {} : { idempotency }) },
     );
+    countAccepted(metrics, outcome);
     log.info(outcome.replayed ? 'Order placement replayed' : 'Order placed', {
       orderId: outcome.order.id,
       itemCount: outcome.order.items.length,

@@ -1,3 +1,4 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +20,8 @@ import { type TestTables, countAll, createTestTables, documentClient, scanAll, t
 const client = testDynamoClient();
 const doc = documentClient(client);
 const logger = new Logger({ logLevel: 'SILENT' });
+/** Metrics are off in tests (POWERTOOLS_METRICS_DISABLED); the handlers still add them. */
+const metrics = new Metrics({ namespace: 'test' });
 const context = { functionName: 'test', awsRequestId: 'r-1' } as unknown as Context;
 let tables: TestTables;
 let repository: DynamoOrderRepository;
@@ -67,7 +70,7 @@ const orderBody = { currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice:
 
 describe('idempotency keys on DynamoDB Local belong to their caller', () => {
   it('makes two orders of one key and body from two customers, and replays each to its own caller', async () => {
-    const place = createPlaceOrderHandler(new OrderCommands(repository), logger, readJwtCaller);
+    const place = createPlaceOrderHandler(new OrderCommands(repository), logger, metrics, readJwtCaller);
     const headers = { 'idempotency-key': 'shared-key' };
     const before = await countAll(doc, tables);
 
@@ -111,7 +114,7 @@ describe('idempotency keys on DynamoDB Local belong to their caller', () => {
   });
 
   it("writes nothing for a customer's keyed placement for another customer (403)", async () => {
-    const place = createPlaceOrderHandler(new OrderCommands(repository), logger, readJwtCaller);
+    const place = createPlaceOrderHandler(new OrderCommands(repository), logger, metrics, readJwtCaller);
     const before = await countAll(doc, tables);
 
     const response = await place(
@@ -126,7 +129,7 @@ describe('idempotency keys on DynamoDB Local belong to their caller', () => {
   it("writes nothing for a customer's keyed cancel of another customer's order (404)", async () => {
     const theirs = placeOrder({ customerId: 'bob', currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 1 }] });
     await repository.commit(theirs);
-    const cancel = createCancelOrderHandler(new OrderCommands(repository), logger, readJwtCaller);
+    const cancel = createCancelOrderHandler(new OrderCommands(repository), logger, metrics, readJwtCaller);
     const before = await countAll(doc, tables);
 
     const response = await cancel(

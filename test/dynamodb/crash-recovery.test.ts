@@ -1,3 +1,4 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +19,8 @@ import { type TestTables, countAll, createTestTables, documentClient, outboxOf, 
 const client = testDynamoClient();
 const doc = documentClient(client);
 const logger = new Logger({ logLevel: 'SILENT' });
+/** Metrics are off in tests (POWERTOOLS_METRICS_DISABLED); the handlers still add them. */
+const metrics = new Metrics({ namespace: 'test' });
 let tables: TestTables;
 let repository: DynamoOrderRepository;
 
@@ -65,8 +68,8 @@ afterAll(() => {
 
 describe('a crash between commit and response', () => {
   it('leaves a retried placement with its key exactly one order and one event', async () => {
-    const crashing = createPlaceOrderHandler(new OrderCommands(dyingAfterCommit(repository)), logger, readJwtCaller);
-    const healthy = createPlaceOrderHandler(new OrderCommands(repository), logger, readJwtCaller);
+    const crashing = createPlaceOrderHandler(new OrderCommands(dyingAfterCommit(repository)), logger, metrics, readJwtCaller);
+    const healthy = createPlaceOrderHandler(new OrderCommands(repository), logger, metrics, readJwtCaller);
     const request = event('POST', '/orders', orderBody, { 'idempotency-key': 'crash-place' });
 
     const failed = await crashing(request, context);
@@ -87,13 +90,13 @@ describe('a crash between commit and response', () => {
 
   it('leaves a retried command with its key exactly one state change and one event', async () => {
     const placed = JSON.parse(
-      (await createPlaceOrderHandler(new OrderCommands(repository), logger, readJwtCaller)(event('POST', '/orders', orderBody, {}), context)).body,
+      (await createPlaceOrderHandler(new OrderCommands(repository), logger, metrics, readJwtCaller)(event('POST', '/orders', orderBody, {}), context)).body,
     ) as Order;
     const path = `/orders/${placed.id}/confirm`;
     const request = event('POST', path, undefined, { 'idempotency-key': 'crash-confirm' });
 
-    const failed = await createConfirmOrderHandler(new OrderCommands(dyingAfterCommit(repository)), logger, readJwtCaller)(request, context);
-    const retried = await createConfirmOrderHandler(new OrderCommands(repository), logger, readJwtCaller)(request, context);
+    const failed = await createConfirmOrderHandler(new OrderCommands(dyingAfterCommit(repository)), logger, metrics, readJwtCaller)(request, context);
+    const retried = await createConfirmOrderHandler(new OrderCommands(repository), logger, metrics, readJwtCaller)(request, context);
 
     expect(failed.statusCode).toBe(500);
     expect(retried.statusCode).toBe(200);

@@ -1,3 +1,4 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -31,6 +32,8 @@ const setup = testDynamoClient();
 const setupDoc = documentClient(setup);
 const counted = countingDynamoClient();
 const logger = new Logger({ logLevel: 'SILENT' });
+/** Metrics are off in tests (POWERTOOLS_METRICS_DISABLED); the handlers still add them. */
+const metrics = new Metrics({ namespace: 'test' });
 const context = { functionName: 'test', awsRequestId: 'r-1' } as unknown as Context;
 let tables: TestTables;
 let arrange: DynamoOrderRepository;
@@ -41,10 +44,10 @@ beforeAll(async () => {
   arrange = testRepository(setupDoc, tables);
   const commands = new OrderCommands(testRepository(documentClient(counted.client), tables));
   handlers = {
-    place: createPlaceOrderHandler(commands, logger, readJwtCaller),
-    confirm: createConfirmOrderHandler(commands, logger, readJwtCaller),
-    ship: createShipOrderHandler(commands, logger, readJwtCaller),
-    cancel: createCancelOrderHandler(commands, logger, readJwtCaller),
+    place: createPlaceOrderHandler(commands, logger, metrics, readJwtCaller),
+    confirm: createConfirmOrderHandler(commands, logger, metrics, readJwtCaller),
+    ship: createShipOrderHandler(commands, logger, metrics, readJwtCaller),
+    cancel: createCancelOrderHandler(commands, logger, metrics, readJwtCaller),
   };
 });
 

@@ -114,6 +114,8 @@ const request = (who: Caller | 'anonymous', method: string, path: string, option
 
 const context = { functionName: 'test', awsRequestId: 'r-1' } as unknown as Context;
 const logger = new Logger({ logLevel: 'SILENT' });
+/** Metrics are off in tests (POWERTOOLS_METRICS_DISABLED); the handlers still add them. */
+const metrics = new Metrics({ namespace: 'test' });
 const orderBody = { currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 5 }] };
 const bodyOf = (response: HttpResponse): unknown => JSON.parse(response.body);
 
@@ -121,11 +123,11 @@ const routes = (store: InMemoryOrders, mode: AuthMode = 'jwt') => {
   const callers = callerReader(mode);
   const commands = new OrderCommands(store, { baseDelayMs: 0 });
   return {
-    place: createPlaceOrderHandler(commands, logger, callers),
-    confirm: createConfirmOrderHandler(commands, logger, callers),
-    ship: createShipOrderHandler(commands, logger, callers),
-    cancel: createCancelOrderHandler(commands, logger, callers),
-    get: createGetOrderHandler(new OrderQueries(store, store, { minVersionWaitMs: 0 }), logger, new Metrics({ namespace: 'test' }), callers),
+    place: createPlaceOrderHandler(commands, logger, metrics, callers),
+    confirm: createConfirmOrderHandler(commands, logger, metrics, callers),
+    ship: createShipOrderHandler(commands, logger, metrics, callers),
+    cancel: createCancelOrderHandler(commands, logger, metrics, callers),
+    get: createGetOrderHandler(new OrderQueries(store, store, { minVersionWaitMs: 0 }), logger, metrics, callers),
     list: createListOrdersHandler(new OrderListing(store), logger, callers),
   };
 };
