@@ -11,6 +11,8 @@ new OrdersServiceStack(app, 'OrdersService', {
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   // -c auth=none, or -c authIssuer=https://... -c authAudience=a,b; unset: the stack's Cognito user pool.
   auth: authFromContext((key) => app.node.tryGetContext(key)),
+  // -c alarmTopicArn=arn:aws:sns:...: every alarm pages that topic (ALARM and OK); unset: no actions.
+  ...(typeof app.node.tryGetContext('alarmTopicArn') === 'string' ? { alarmTopicArn: app.node.tryGetContext('alarmTopicArn') as string } : {}),
 });
 // Synth fails on an event pattern or Lambda filter that EventBridge or Lambda would refuse at deploy.
 Aspects.of(app).add(new EventPatternValidation());

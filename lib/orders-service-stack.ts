@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, type IHttpRouteAuthorizer, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer, HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -11,7 +11,7 @@ import { ORDER_EVENT_SOURCE } from '../lambdas/domain/events';
 import { MAX_MIN_VERSION_WAIT_MS } from '../lambdas/use-cases/order-queries';
 import type { Alarm, Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { type AuthMode, type OrdersApiAuth, validateJwtIssuer } from './api-auth';
 import { grantOnIndex, grantOnTable } from './grants';
@@ -69,6 +69,12 @@ export interface OrdersServiceStackProps extends StackProps {
    * @default - no actions: alarms change state in CloudWatch only (and on the dashboard)
    */
   readonly alarmTopic?: ITopic;
+  /**
+   * The same as `alarmTopic`, by ARN (`cdk deploy -c alarmTopicArn=arn:aws:sns:...`). Give one or
+   * the other, not both.
+   * @default - no actions
+   */
+  readonly alarmTopicArn?: string;
   /** @default - see each `OrdersAlarmsProps` default */
   readonly alarms?: OrdersAlarmsProps;
 }
@@ -101,6 +107,7 @@ export class OrdersServiceStack extends Stack {
 
   public constructor(scope: Construct, id: string, props: OrdersServiceStackProps = {}) {
     super(scope, id, props);
+    const alarmTopic = pagingTopic(this, props);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const idempotencyTtl = props.idempotencyTtl ?? Duration.hours(24);
     if (idempotencyTtl.toSeconds() < Duration.hours(24).toSeconds()) {
@@ -138,13 +145,13 @@ export class OrdersServiceStack extends Stack {
       },
       // The outbox reads its own thresholds from these and ignores the API's.
       ...(props.alarms === undefined ? {} : { alarms: props.alarms }),
-      ...(props.alarmTopic === undefined ? {} : { alarmTopic: props.alarmTopic }),
+      ...(alarmTopic === undefined ? {} : { alarmTopic }),
     });
 
     this.readModel = new OrderReadModel(this, 'ReadModel', {
       eventBus: this.outbox.eventBus,
       removalPolicy,
-      ...(props.alarmTopic === undefined ? {} : { alarmTopic: props.alarmTopic }),
+      ...(alarmTopic === undefined ? {} : { alarmTopic }),
     });
 
     // The Orders audit of the reconciler: changed orders against outbox and read model.
@@ -256,7 +263,7 @@ export class OrdersServiceStack extends Stack {
       api: this.api,
       functions: watchedFunctions,
       tables: watchedTables,
-      ...(props.alarmTopic === undefined ? {} : { alarmTopic: props.alarmTopic }),
+      ...(alarmTopic === undefined ? {} : { alarmTopic }),
       ...(props.alarms === undefined ? {} : { thresholds: props.alarms }),
     });
     this.alarms = [...this.outbox.alarms, ...this.readModel.alarms, ...this.serviceAlarms.alarms];
@@ -292,4 +299,16 @@ const validMinVersionWait = (wait: Duration | undefined): number => {
     );
   }
   return ms;
+};
+
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
+
+/** The topic alarms page, from `alarmTopic` or `alarmTopicArn`; refused at synth when both or a malformed ARN. */
+const pagingTopic = (scope: Construct, props: OrdersServiceStackProps): ITopic | undefined => {
+  if (props.alarmTopicArn === undefined) return props.alarmTopic;
+  if (props.alarmTopic !== undefined) throw new Error('Give alarmTopic or alarmTopicArn, not both.');
+  if (!Token.isUnresolved(props.alarmTopicArn) && !SNS_TOPIC_ARN.test(props.alarmTopicArn)) {
+    throw new Error(`alarmTopicArn must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>), not '${props.alarmTopicArn}'.`);
+  }
+  return Topic.fromTopicArn(scope, 'AlarmTopic', props.alarmTopicArn);
 };
