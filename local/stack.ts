@@ -6,17 +6,17 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, DynamoDBBatchResponse } from 'aws-lambda';
 import { z } from 'zod';
 import { ORDER_CHANGES_INDEX } from '../lambdas/adapters/order-changes';
-import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
-import { type DynamoDbProxy, startDynamoDbProxy } from './dynamodb-proxy';
+import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb/engine';
+import { type DynamoDbProxy, startDynamoDbProxy } from './dynamodb/proxy';
 import { type EventPattern, matchesPattern } from './event-pattern';
-import { type AcceptedEvent, type DeliveredEvent, type LocalEventBridge, type WireEntry, startLocalEventBridge } from './eventbridge';
-import { FunctionError, LocalFunction, type LocalFunctionSpec } from './functions';
-import { type LocalRoute, type RouteAuthorizer, startLocalHttpApi } from './http-api';
-import { type LocalIssuer, type SigningKey, createSigningKey, localIssuer, tokenOf, verifyJwt } from './jwt-authorizer';
-import { AsyncInvocations, startLocalLambdaApi } from './lambda-api';
+import { type AcceptedEvent, type DeliveredEvent, type LocalEventBridge, type WireEntry, startLocalEventBridge } from './events/bus';
+import { FunctionError, LocalFunction, type LocalFunctionSpec } from './lambda/functions';
+import { type LocalRoute, type RouteAuthorizer, startLocalHttpApi } from './api/http-api';
+import { type LocalIssuer, type SigningKey, createSigningKey, localIssuer, tokenOf, verifyJwt } from './api/jwt-authorizer';
+import { AsyncInvocations, startLocalLambdaApi } from './lambda/api';
 import { type Schedule, parseSchedule } from './schedule';
 import { PacedValue, pacedLoop } from './paced';
-import { StreamPoller } from './stream-poller';
+import { StreamPoller } from './lambda/stream-poller';
 import { type CloudAssembly, synthesizeApp } from './synth';
 import {
   type CfnResource,

@@ -3,7 +3,7 @@ import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { seededRandom } from '../eventbridge';
+import { seededRandom } from '../events/bus';
 import { type CloudAssembly, synthesizeApp } from '../synth';
 import { auditDeliveries } from './audit';
 import { OrderDriver } from './orders';

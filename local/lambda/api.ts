@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { FunctionError, type LocalFunction } from './functions';
-import type { AsyncInvokeSettings } from './template';
-import { listenOnLoopback, refuseUnlessLocalSdk } from './loopback-server';
+import type { AsyncInvokeSettings } from '../template';
+import { listenOnLoopback, refuseUnlessLocalSdk } from '../loopback-server';
 
 /** What Lambda sends to the on-failure destination of an asynchronous invocation it gave up on. */
 export interface AsyncInvocationRecord {

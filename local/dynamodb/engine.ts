@@ -4,7 +4,7 @@ import { type Server, createServer } from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { freePort } from './ports';
+import { freePort } from '../ports';
 
 export interface DynamoDbLocalOptions {
   /** Where the database files live. @default - in memory, gone when the process stops */

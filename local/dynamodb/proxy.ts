@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, type IncomingMessage, type ServerResponse, createServer, request as httpRequest } from 'node:http';
-import { listenOnLoopback, refuseUnlessLocalSdk } from './loopback-server';
+import { listenOnLoopback, refuseUnlessLocalSdk } from '../loopback-server';
 
 /** A DynamoDB request as the proxy sees it: the operation (`X-Amz-Target`) and the parsed JSON body. */
 export interface DynamoDbRequest {

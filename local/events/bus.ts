@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { entrySize } from '../lambdas/outbox/entries';
-import { listenOnLoopback, refuseUnlessLocalSdk } from './loopback-server';
+import { entrySize } from '../../lambdas/outbox/entries';
+import { listenOnLoopback, refuseUnlessLocalSdk } from '../loopback-server';
 
 /** An event as EventBridge delivers it to a target, with the bus that accepted it. */
 export interface DeliveredEvent {

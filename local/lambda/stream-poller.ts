@@ -9,7 +9,7 @@ import {
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { type EventPattern, matchesPattern } from './event-pattern';
+import { type EventPattern, matchesPattern } from '../event-pattern';
 
 /** What Lambda sends to a stream mapping's on-failure destination: metadata, never the records. */
 export interface StreamFailureMetadata {
