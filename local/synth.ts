@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { PROJECT_ROOT } from '../lib/service-function';
-import type { CfnTemplate } from './template';
+import type { CfnTemplate } from './model/template';
 
 export class SynthError extends Error {
   public constructor(public readonly output: string) {

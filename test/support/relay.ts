@@ -10,7 +10,7 @@ import { EventBridgePublisher, type EventBridgePublisherOptions } from '../../la
 import { OutboxRelay, type RelayResult } from '../../lambdas/outbox/relay';
 import { type LocalEventBridge, type LocalEventBridgeOptions, seededRandom, startLocalEventBridge } from '../../local/events/bus';
 import { type StreamPollerOptions, StreamPoller } from '../../local/lambda/stream-poller';
-import { type StreamMappingSettings, streamMappingsOf } from '../../local/template';
+import { type StreamMappingSettings, streamMappingsOf } from '../../local/model';
 import { type TestTables, createTestTables, documentClient, ordersTemplate, testDynamoClient } from './dynamodb';
 import { localEventBridgeClient } from './eventbridge';
 

@@ -1,14 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_ASYNC_INVOKE,
-  UnsupportedAuthorizerError,
-  asyncInvokeSettingsOf,
-  jwtAuthorizersOf,
-  logicalIdOf,
-  ordersFunctionsOf,
-  routeAuthorizationsOf,
-  synthesizeOrdersTemplate,
-} from '../../../local/template';
+import { DEFAULT_ASYNC_INVOKE, UnsupportedAuthorizerError, asyncInvokeSettingsOf, jwtAuthorizersOf, logicalIdOf, routeAuthorizationsOf } from '../../../local/model';
+import { ordersFunctionsOf, synthesizeOrdersTemplate } from '../../../local/apps/orders';
 import { synthesizeAuthApp } from '../../support/auth-app';
 
 const template = synthesizeOrdersTemplate();
