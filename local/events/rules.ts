@@ -47,7 +47,8 @@ export type AsyncInvoker = (functionLogicalId: string, payload: unknown) => { re
 
 export interface LocalRulesOptions {
   readonly rules: readonly RuleModel[];
-  readonly events: LocalEvents;
+  /** The bus's accepted events (index.ts). */
+  readonly events: Pick<LocalEvents, 'onAccepted'>;
   /** A function's local name by logical id. */
   readonly functionName: (logicalId: string) => string;
   readonly invokeAsync: AsyncInvoker;
