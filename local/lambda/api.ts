@@ -12,7 +12,7 @@ import { listenOnLoopback, refuseUnlessLocalSdk } from '../loopback-server';
 
 /** Lambda's payload limits: 6 MB for a synchronous invocation, 1 MB for an asynchronous one. */
 const MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
-const MAX_ASYNC_PAYLOAD_BYTES = 1024 * 1024;
+export const MAX_ASYNC_PAYLOAD_BYTES = 1024 * 1024;
 
 /**
  * The function a `FunctionName` names: a name, a partial ARN (`123456789012:function:name`) or an

@@ -5,14 +5,11 @@
  * (api.ts), and asynchronous invocation with the function's EventInvokeConfig (async-invocations.ts).
  * Stream event source mappings are in streams.ts.
  */
-import type { FunctionModel } from '../model/lambda';
+import { DEFAULT_ASYNC_INVOKE, type FunctionModel } from '../model/lambda';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../model/template';
-import { startLocalLambdaApi } from './api';
+import { MAX_ASYNC_PAYLOAD_BYTES, startLocalLambdaApi } from './api';
 import { AsyncInvocations } from './async-invocations';
 import { type FunctionError, LocalFunction } from './functions';
-
-/** Lambda's payload limit for an asynchronous invocation (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). */
-export const MAX_ASYNC_PAYLOAD_BYTES = 1024 * 1024;
 
 export interface LocalLambdaOptions {
   readonly functions: readonly FunctionModel[];
@@ -50,8 +47,9 @@ export interface LocalLambda {
 export const startLocalLambda = async (options: LocalLambdaOptions): Promise<LocalLambda> => {
   const functions = new Map<string, LocalFunction>();
   const byLogicalId = new Map<string, LocalFunction>();
+  const byModel = new Map<LocalFunction, FunctionModel>();
   const asyncInvocations = new AsyncInvocations({
-    settingsOf: (fn) => byModel.get(fn)?.asyncInvoke ?? { maxRetryAttempts: 2, maxEventAgeSeconds: 21_600 },
+    settingsOf: (fn) => byModel.get(fn)?.asyncInvoke ?? DEFAULT_ASYNC_INVOKE,
     onFailure: (fn, record, queue) => {
       options.log(
         `async  ${fn.spec.name} gave up after ${record.requestContext.approximateInvokeCount} attempts ` +
@@ -65,7 +63,6 @@ export const startLocalLambda = async (options: LocalLambdaOptions): Promise<Loc
     asyncInvocations,
     onResponse: ({ functionName, invocationType, status }) => options.log(`lambda Invoke ${functionName} ${invocationType} ${status}`),
   });
-  const byModel = new Map<LocalFunction, FunctionModel>();
   const baseEnvironment = { ...options.baseEnvironment, AWS_ENDPOINT_URL_LAMBDA: api.endpoint };
   for (const model of options.functions) {
     const fn = new LocalFunction(

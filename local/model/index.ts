@@ -1,7 +1,7 @@
 import { type TableModel, tablesOf } from './dynamodb';
 import { type RuleModel, rulesOf } from './events';
 import { type HttpRouteModel, type JwtAuthorizerSettings, httpRoutesOf, jwtAuthorizersOf } from './http-api';
-import { type LocalNames, type Resolve, resolver } from './intrinsics';
+import { type LocalNames, resolver } from './intrinsics';
 import { type FunctionModel, type StreamMappingSettings, functionsOf, streamMappingsOf } from './lambda';
 import { type CfnResource, type CfnTemplate, constructPathOf, resourcesOfType } from './template';
 
@@ -33,8 +33,6 @@ export interface AppModel {
   readonly streamMappings: readonly StreamMappingSettings[];
   readonly rules: readonly RuleModel[];
   readonly queues: readonly QueueModel[];
-  /** Resolves another template value the same way (e.g. an output). */
-  readonly resolve: Resolve;
 }
 
 /** Reads the template of a cloud assembly whose function bundles are in `assemblyDir`. */
@@ -56,21 +54,10 @@ export const readAppModel = (template: CfnTemplate, assemblyDir: string, names: 
     streamMappings: streamMappingsOf(template),
     rules: rulesOf(template, resolve),
     queues: resourcesOfType(template, 'AWS::SQS::Queue').map(([logicalId, resource]) => withPath({ logicalId }, resource)),
-    resolve,
   };
 };
 
 const withPath = <T extends object>(value: T, resource: CfnResource): T & { constructPath?: string } => {
   const constructPath = constructPathOf(resource);
   return constructPath === undefined ? value : { ...value, constructPath };
-};
-
-/**
- * The logical id of the resource at a construct path, given from the stack down without the
- * trailing `Resource` (`Outbox/Table` in stack `OrdersService` is `OrdersService/Outbox/Table/Resource`).
- * The one way app-specific code finds its resources.
- */
-export const logicalIdAt = (model: AppModel, stackName: string, constructPath: string): string | undefined => {
-  const wanted = `${stackName}/${constructPath}/Resource`;
-  return Object.entries(model.template.Resources).find(([, resource]) => constructPathOf(resource) === wanted)?.[0];
 };
