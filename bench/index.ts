@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { type DynamoDbLocal, startDynamoDbLocal } from '../local/dynamodb-local';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../local/dynamodb/engine';
 import { benchApiLoad, reportApiLoad } from './api-load';
 import { barChart } from './charts';
 import { type LagFigures, benchLag, lagChart, reportLag } from './lag';

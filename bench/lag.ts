@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../lambdas/adapters/dynamodb-client';
 import { type LocalStack, startLocalStack } from '../local/stack';
-import { ordersTablesOf } from '../local/template';
+import { ordersTablesOf } from '../local/apps/orders';
 import { cdfChart } from './charts';
 import { type Percentiles, epochMs, fixed, percentiles, row } from './stats';
 

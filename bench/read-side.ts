@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../lambdas/adapters/dynamodb-client';
 import { startLocalStack } from '../local/stack';
-import { ordersTablesOf } from '../local/template';
+import { ordersTablesOf } from '../local/apps/orders';
 import { localToken, orderBody } from './lag';
 import { type Percentiles, fixed, percentiles, row } from './stats';
 

@@ -7,7 +7,7 @@ import { OutboxParker } from '../lambdas/outbox/parker';
 import { OutboxMarker } from '../lambdas/outbox/marker';
 import { EventBridgePublisher } from '../lambdas/outbox/publisher';
 import { OutboxSweeper } from '../lambdas/outbox/reconciler';
-import { startLocalEventBridge } from '../local/eventbridge';
+import { startLocalEventBridge } from '../local/events/bus';
 import { benchTables } from './setup';
 import { fixed, row } from './stats';
 

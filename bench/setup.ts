@@ -2,7 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../lambdas/adapters/dynamodb-client';
 import { DynamoOrderRepository } from '../lambdas/adapters/dynamodb-order-repository';
-import { type OrdersTables, createTablesFromTemplate, ordersTablesOf, synthesizeOrdersTemplate } from '../local/template';
+import { type OrdersTables, ordersTablesOf, synthesizeOrdersTemplate } from '../local/apps/orders';
+import { createTablesFromTemplate } from '../local/dynamodb/tables';
 
 export interface BenchTables {
   readonly client: DynamoDBClient;

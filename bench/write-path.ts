@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { startLocalEventBridge } from '../local/eventbridge';
+import { startLocalEventBridge } from '../local/events/bus';
 import { type Percentiles, fixed, percentiles, row } from './stats';
 import { benchTables } from './setup';
 import { type WriteVariant, type WriteVariantKey, writeVariants } from './write-variants';

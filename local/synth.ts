@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { PROJECT_ROOT } from '../lib/service-function';
-import type { CfnTemplate } from './template';
+import type { CfnTemplate } from './model/template';
 
 export class SynthError extends Error {
   public constructor(public readonly output: string) {
@@ -20,12 +20,14 @@ export interface CloudAssembly {
 }
 
 /** What a synth reads: when none of it changed, the assembly in `cdk.out` is still the app. */
-const INPUTS = ['bin', 'lib', 'lambdas', 'package-lock.json', 'cdk.json', 'tsconfig.json'];
+export const SYNTH_INPUTS: readonly string[] = ['bin', 'lib', 'lambdas', 'package-lock.json', 'cdk.json', 'tsconfig.json'];
 const STAMP = '.local-synth-hash';
 const STACK = 'OrdersService';
 
-const hashInputs = (root: string): string => {
+const hashInputs = (root: string, inputs: readonly string[], app: string): string => {
   const hash = createHash('sha256');
+  // Another app than cdk.json's is part of the key (the default's key is unchanged, so its cdk.out is still reused).
+  if (app !== '') hash.update(app).update('\0');
   const visit = (file: string): void => {
     if (!existsSync(file)) return;
     if (statSync(file).isDirectory()) {
@@ -34,33 +36,46 @@ const hashInputs = (root: string): string => {
     }
     hash.update(path.relative(root, file)).update('\0').update(readFileSync(file)).update('\0');
   };
-  for (const input of INPUTS) visit(path.join(root, input));
+  for (const input of inputs) visit(path.join(root, input));
   return hash.digest('hex');
 };
+
+export interface SynthOptions {
+  /** The project the app is in (`cdk synth` runs there, with its cdk.json). @default - this repository */
+  readonly root?: string;
+  /** @default `cdk.out` under `root` */
+  readonly outDir?: string;
+  /** Synthesize even when the sources have not changed. @default false */
+  readonly force?: boolean;
+  /** The app, as `cdk synth --app` takes it (e.g. `npx tsx path/to/app.ts`). @default - cdk.json's app (bin/app.ts) */
+  readonly app?: string;
+  /** The stack whose template is read. @default 'OrdersService' */
+  readonly stackName?: string;
+  /** What the synth reads, relative to `root`: when none of it changed, the last synth is reused. @default bin, lib, lambdas and the project files */
+  readonly inputs?: readonly string[];
+}
 
 /**
  * The app as `cdk deploy` would ship it: `cdk synth` into `cdk.out` (functions bundled by
  * esbuild), skipped when the sources are byte-for-byte those of the last synth.
  */
-export const synthesizeApp = async (
-  options: { root?: string; outDir?: string; force?: boolean } = {},
-): Promise<CloudAssembly> => {
+export const synthesizeApp = async (options: SynthOptions = {}): Promise<CloudAssembly> => {
   const root = options.root ?? PROJECT_ROOT;
   const dir = options.outDir ?? path.join(root, 'cdk.out');
   const stamp = path.join(dir, STAMP);
-  const templateFile = path.join(dir, `${STACK}.template.json`);
-  const hash = hashInputs(root);
+  const templateFile = path.join(dir, `${options.stackName ?? STACK}.template.json`);
+  const hash = hashInputs(root, options.inputs ?? SYNTH_INPUTS, options.app ?? '');
   const reused = options.force !== true && existsSync(templateFile) && existsSync(stamp) && readFileSync(stamp, 'utf8') === hash;
   if (!reused) {
-    await runSynth(root, dir);
+    await runSynth(root, dir, options.app);
     writeFileSync(stamp, hash);
   }
   return { dir, template: JSON.parse(readFileSync(templateFile, 'utf8')) as CfnTemplate, reused };
 };
 
-const runSynth = async (root: string, outDir: string): Promise<void> =>
+const runSynth = async (root: string, outDir: string, app: string | undefined): Promise<void> =>
   new Promise((resolve, reject) => {
-    const child = spawn('npx', ['cdk', 'synth', '--quiet', '--no-notices', '--output', outDir], {
+    const child = spawn('npx', ['cdk', 'synth', '--quiet', '--no-notices', ...(app === undefined ? [] : ['--app', app]), '--output', outDir], {
       cwd: root,
       env: {
         ...process.env,
@@ -85,8 +100,8 @@ const runSynth = async (root: string, outDir: string): Promise<void> =>
   });
 
 /** The assembly an earlier synth wrote to `dir`, as it is. */
-export const loadCloudAssembly = (dir: string): CloudAssembly => ({
+export const loadCloudAssembly = (dir: string, stackName = STACK): CloudAssembly => ({
   dir,
-  template: JSON.parse(readFileSync(path.join(dir, `${STACK}.template.json`), 'utf8')) as CfnTemplate,
+  template: JSON.parse(readFileSync(path.join(dir, `${stackName}.template.json`), 'utf8')) as CfnTemplate,
   reused: true,
 });

@@ -1,5 +1,5 @@
 import { orderFromItem } from '../../lambdas/adapters/dynamodb-order-repository';
-import type { AcceptedEvent } from '../eventbridge';
+import type { AcceptedEvent } from '../events/bus';
 
 /** One command the API accepted: the order and the version it answered with. */
 export interface AcceptedCommand {

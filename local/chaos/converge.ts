@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { ordersTablesOf } from '../template';
+import { ordersTablesOf } from '../apps/orders';
 import { type AcceptedCommand, type ModelAudit, auditModels } from './audit';
 import type { ChaosHttp } from './http';
 import type { ChaosStack } from './stack';

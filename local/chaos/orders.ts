@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Order } from '../../lambdas/domain/order';
-import { seededRandom } from '../eventbridge';
+import { seededRandom } from '../events/bus';
 import type { AcceptedCommand } from './audit';
 import type { ChaosHttp } from './http';
 import { type Fate, commandsOf, fateOf } from './plan';

@@ -1,4 +1,4 @@
-import type { AcceptedEvent } from '../eventbridge';
+import type { AcceptedEvent } from '../events/bus';
 import type { DeliveryAudit } from './audit';
 import type { FaultName } from './faults';
 

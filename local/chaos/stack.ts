@@ -2,7 +2,7 @@ import { appendFileSync } from 'node:fs';
 import { type LocalStack, startLocalStack } from '../stack';
 import { PHASES } from './plan';
 import type { CloudAssembly } from '../synth';
-import { seededRandom } from '../eventbridge';
+import { seededRandom } from '../events/bus';
 
 /** What the local stack's own log lines say happened (its faults announce themselves there). */
 export interface StackLogCounts {

@@ -5,7 +5,7 @@ import { type OrderChange, applyCommand, placeOrder } from '../../lambdas/domain
 import { OUTBOX_PENDING_INDEX } from '../../lambdas/outbox/item';
 import { OutboxRelay } from '../../lambdas/outbox/relay';
 import { OutboxStatusReader } from '../../lambdas/outbox/status';
-import { startDynamoDbLocal } from '../../local/dynamodb-local';
+import { startDynamoDbLocal } from '../../local/dynamodb/engine';
 import { outboxOf, scanAll, testRepository } from '../support/dynamodb';
 import { outboxItem } from '../support/eventbridge';
 import { type RelayFixture, startRelayFixture } from '../support/relay';

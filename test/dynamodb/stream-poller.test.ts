@@ -3,7 +3,7 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { type StreamFailureMetadata, StreamPoller, type StreamPollerOptions } from '../../local/stream-poller';
+import { type StreamFailureMetadata, StreamPoller, type StreamPollerOptions } from '../../local/lambda/stream-poller';
 import { createTestTables, documentClient, testDynamoClient } from '../support/dynamodb';
 
 /** The local event source mapping against a real DynamoDB Local stream. */

@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/stack';
-import { UnsupportedAuthorizerError } from '../../local/template';
+import { UnsupportedAuthorizerError } from '../../local/model';
 import { synthesizeAuthApp } from '../support/auth-app';
 import { uniquePrefix } from '../support/dynamodb';
 import { rawRequest } from '../support/raw-http';

@@ -2,7 +2,7 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { noFaults } from '../../local/stack';
-import { logicalIdOf } from '../../local/template';
+import { logicalIdOf } from '../../local/model';
 import { localEventBridgeClient } from '../support/eventbridge';
 import { eventually, STAFF, useE2e } from '../support/e2e';
 import { invokeJson, localLambdaClient } from '../support/lambda';

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/stack';
-import type { CfnTemplate } from '../../local/template';
+import type { CfnTemplate } from '../../local/model';
 import { eventually } from '../support/e2e';
 import { invokeJson, localLambdaClient } from '../support/lambda';
 

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/stack';
-import type { CfnTemplate } from '../../local/template';
+import type { CfnTemplate } from '../../local/model';
 import { localEventBridgeClient } from '../support/eventbridge';
 
 /**

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadCloudAssembly } from '../../local/synth';
-import { ordersFunctionsOf, routeAuthorizationsOf } from '../../local/template';
+import { routeAuthorizationsOf } from '../../local/model';
+import { ordersFunctionsOf } from '../../local/apps/orders';
 import { useE2e } from '../support/e2e';
 import { type BadToken, badTokens } from '../support/tokens';
 

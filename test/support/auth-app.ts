@@ -8,7 +8,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import { UserPool } from 'aws-cdk-lib/aws-cognito';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import type { CloudAssembly } from '../../local/synth';
-import type { CfnTemplate } from '../../local/template';
+import type { CfnTemplate } from '../../local/model';
 
 /** A function that answers with what the gateway told it about the caller. */
 const ECHO = `exports.handler = async (event) => ({

@@ -4,13 +4,9 @@ import { type DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk
 import { inject } from 'vitest';
 import { createDocumentClient } from '../../lambdas/adapters/dynamodb-client';
 import { DynamoOrderRepository } from '../../lambdas/adapters/dynamodb-order-repository';
-import {
-  type CfnTemplate,
-  type OrdersTables,
-  createTablesFromTemplate,
-  ordersTablesOf,
-  synthesizeOrdersTemplate,
-} from '../../local/template';
+import { type CfnTemplate } from '../../local/model';
+import { type OrdersTables, ordersTablesOf, synthesizeOrdersTemplate } from '../../local/apps/orders';
+import { createTablesFromTemplate } from '../../local/dynamodb/tables';
 
 export type TestTables = OrdersTables;
 

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startDynamoDbLocal } from '../../local/dynamodb-local';
+import { startDynamoDbLocal } from '../../local/dynamodb/engine';
 import { synthesizeApp } from '../../local/synth';
 
 declare module 'vitest' {

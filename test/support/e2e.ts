@@ -5,7 +5,7 @@ import { orderFromItem } from '../../lambdas/adapters/dynamodb-order-repository'
 import type { Order } from '../../lambdas/domain/order';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 import { loadCloudAssembly } from '../../local/synth';
-import { ordersTablesOf } from '../../local/template';
+import { ordersTablesOf } from '../../local/apps/orders';
 import { type TableCounts, type TestTables, countAll, documentClient, scanAll, testDynamoClient, uniquePrefix } from './dynamodb';
 
 export interface HttpResult {

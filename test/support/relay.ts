@@ -8,9 +8,9 @@ import { OutboxMarker } from '../../lambdas/outbox/marker';
 import { OutboxParker } from '../../lambdas/outbox/parker';
 import { EventBridgePublisher, type EventBridgePublisherOptions } from '../../lambdas/outbox/publisher';
 import { OutboxRelay, type RelayResult } from '../../lambdas/outbox/relay';
-import { type LocalEventBridge, type LocalEventBridgeOptions, seededRandom, startLocalEventBridge } from '../../local/eventbridge';
-import { type StreamPollerOptions, StreamPoller } from '../../local/stream-poller';
-import { type StreamMappingSettings, streamMappingsOf } from '../../local/template';
+import { type LocalEventBridge, type LocalEventBridgeOptions, seededRandom, startLocalEventBridge } from '../../local/events/bus';
+import { type StreamPollerOptions, StreamPoller } from '../../local/lambda/stream-poller';
+import { type StreamMappingSettings, streamMappingsOf } from '../../local/model';
 import { type TestTables, createTestTables, documentClient, ordersTemplate, testDynamoClient } from './dynamodb';
 import { localEventBridgeClient } from './eventbridge';
 

@@ -1,5 +1,5 @@
 import { SignJWT, decodeJwt, generateKeyPair } from 'jose';
-import type { LocalIssuer } from '../../local/jwt-authorizer';
+import type { LocalIssuer } from '../../local/api/jwt-authorizer';
 
 /** A request's `Authorization` header, or none. */
 export interface BadToken {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FunctionError, LocalFunction, type LocalFunctionSpec } from '../../../local/functions';
+import { FunctionError, LocalFunction, type LocalFunctionSpec } from '../../../local/lambda/functions';
 
 /** The local Lambda runtime: one execution environment per concurrent invocation, as on AWS. */
 let dir: string;

@@ -9,7 +9,7 @@ import {
   localIssuer,
   tokenOf,
   verifyJwt,
-} from '../../../local/jwt-authorizer';
+} from '../../../local/api/jwt-authorizer';
 
 const ISSUER = 'http://127.0.0.1:3000/_local/issuer';
 const RULE: JwtRule = { issuer: ISSUER, audience: ['client-1'], scopes: [] };

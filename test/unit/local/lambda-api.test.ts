@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { functionNameOf } from '../../../local/lambda-api';
+import { functionNameOf } from '../../../local/lambda/api';
 
 describe('functionNameOf', () => {
   it.each([

@@ -1,7 +1,7 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ENTRY_TOO_LARGE, EventBridgePublisher, type EventBridgePublisherOptions } from '../../../lambdas/outbox/publisher';
-import { type LocalEventBridge, seededRandom, startLocalEventBridge } from '../../../local/eventbridge';
+import { type LocalEventBridge, seededRandom, startLocalEventBridge } from '../../../local/events/bus';
 import { localEventBridgeClient, outboxItem } from '../../support/eventbridge';
 
 /** The publisher against the local EventBridge endpoint, over real HTTP with the real SDK client. */

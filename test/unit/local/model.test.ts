@@ -1,14 +1,16 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  type CfnTemplate,
   DEFAULT_ASYNC_INVOKE,
   UnsupportedAuthorizerError,
+  UnsupportedConstructError,
   asyncInvokeSettingsOf,
   jwtAuthorizersOf,
   logicalIdOf,
-  ordersFunctionsOf,
+  readAppModel,
   routeAuthorizationsOf,
-  synthesizeOrdersTemplate,
-} from '../../../local/template';
+} from '../../../local/model';
+import { ordersFunctionsOf, synthesizeOrdersTemplate } from '../../../local/apps/orders';
 import { synthesizeAuthApp } from '../../support/auth-app';
 
 const template = synthesizeOrdersTemplate();
@@ -112,5 +114,74 @@ describe('the HTTP API authorizers of a template', () => {
     };
 
     expect(jwtAuthorizersOf(template).get('Jwt')?.identitySource).toEqual({ in: 'querystring', name: 'access_token' });
+  });
+});
+
+describe('readAppModel', () => {
+  // The in-process synth skips bundling; `cdk synth` would record each function's bundle like this.
+  const bundled: CfnTemplate = {
+    Resources: Object.fromEntries(
+      Object.entries(template.Resources).map(([id, r]) => [id, r.Type === 'AWS::Lambda::Function' ? { ...r, Metadata: { ...r.Metadata, 'aws:asset:path': `asset.${id}` } } : r]),
+    ),
+  };
+  const model = readAppModel(bundled, '/assembly', { tablePrefix: 'p-' });
+  const at = (path: string) => logicalIdOf(template, `OrdersService/${path}/Resource`);
+
+  it("gives each function its bundle, its settings and its environment with the template's references resolved", () => {
+    const relay = model.functions.find((fn) => fn.name === 'relay');
+
+    expect(relay).toMatchObject({ logicalId: at('Outbox/Relay'), constructPath: 'OrdersService/Outbox/Relay/Resource', exportName: 'handler', timeoutMs: 60_000 });
+    expect(relay?.environment.OUTBOX_TABLE_NAME).toBe(`p-${at('Outbox/Table')}`);
+    expect(relay?.asyncInvoke).toEqual(DEFAULT_ASYNC_INVOKE);
+  });
+
+  it("reads the projector's rule target: its RetryPolicy and dead-letter queue, apart from the function's EventInvokeConfig", () => {
+    const rule = model.rules.find((r) => r.logicalId === at('ReadModel/OrderEvents'));
+    const projector = model.functions.find((fn) => fn.logicalId === at('ReadModel/Projector'));
+
+    expect(rule?.targets).toEqual([
+      expect.objectContaining({
+        functionLogicalId: at('ReadModel/Projector'),
+        retryPolicy: { maximumRetryAttempts: 20, maximumEventAgeInSeconds: 7200 },
+        deadLetterQueueLogicalId: at('ReadModel/DeadLetters'),
+      }),
+    ]);
+    expect(projector?.asyncInvoke).toMatchObject({ maxRetryAttempts: 2, onFailureQueueLogicalId: at('ReadModel/DeadLetters') });
+  });
+
+  it("reads the outbox table's stream, TTL and indexes, under the local name", () => {
+    const outbox = model.tables.find((table) => table.logicalId === at('Outbox/Table'));
+
+    expect(outbox).toMatchObject({ tableName: `p-${at('Outbox/Table')}`, streamViewType: 'NEW_IMAGE', timeToLiveAttribute: 'expiresAt' });
+    expect(outbox?.globalSecondaryIndexes.map((index) => index.IndexName)).toEqual(['pending', 'parked']);
+  });
+
+  const refused = (resources: CfnTemplate['Resources']) => () => readAppModel({ Resources: resources }, '/assembly', { tablePrefix: '' });
+  const fn = { Type: 'AWS::Lambda::Function', Metadata: { 'aws:asset:path': 'asset.fn' }, Properties: { Handler: 'index.handler' } };
+
+  it('refuses an intrinsic function it cannot resolve, naming where the template has it', () => {
+    const template = { Fn: { ...fn, Properties: { Handler: 'index.handler', Environment: { Variables: { URL: { 'Fn::Sub': 'https://${AWS::Region}' } } } } } };
+
+    expect(refused(template)).toThrow(UnsupportedConstructError);
+    expect(refused(template)).toThrow(/cannot resolve \{"Fn::Sub":"https:\/\/\$\{AWS::Region\}"\} \(function Fn, variable URL\)/);
+  });
+
+  it('refuses a rule target that is not a function of the template', () => {
+    const template = {
+      Queue: { Type: 'AWS::SQS::Queue' },
+      Rule: { Type: 'AWS::Events::Rule', Properties: { EventPattern: { source: ['x'] }, Targets: [{ Id: 'q', Arn: { 'Fn::GetAtt': ['Queue', 'Arn'] } }] } },
+    };
+
+    expect(refused(template)).toThrow(/Rule Rule has target q .*Lambda functions only/);
+  });
+
+  it('refuses an event source mapping on anything but a DynamoDB stream', () => {
+    const template = {
+      Fn: fn,
+      Queue: { Type: 'AWS::SQS::Queue' },
+      Mapping: { Type: 'AWS::Lambda::EventSourceMapping', Properties: { EventSourceArn: { 'Fn::GetAtt': ['Queue', 'Arn'] }, FunctionName: { Ref: 'Fn' } } },
+    };
+
+    expect(refused(template)).toThrow(/Event source mapping Mapping reads .*polls the streams of this template's DynamoDB tables only/);
   });
 });

@@ -1,3 +1,7 @@
+/**
+ * Lambda's execution environments (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html):
+ * see `LocalFunction`.
+ */
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';

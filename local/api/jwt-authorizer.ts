@@ -1,3 +1,7 @@
+/**
+ * An HTTP API JWT authorizer's checks (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-jwt-authorizer.html)
+ * and the local issuer that mints the tokens it accepts.
+ */
 import { randomUUID } from 'node:crypto';
 import { type CryptoKey, type JWK, type JWTPayload, SignJWT, decodeProtectedHeader, errors, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 

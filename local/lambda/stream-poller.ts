@@ -1,73 +1,21 @@
+/**
+ * A Lambda event source mapping on a DynamoDB stream (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html,
+ * its error handling: https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html
+ * and its filtering: https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html).
+ */
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  type AttributeValue,
   DescribeStreamCommand,
-  type DynamoDBStreamsClient,
   GetRecordsCommand,
   GetShardIteratorCommand,
-  type _Record as StreamRecord,
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
-import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { type EventPattern, matchesPattern } from './event-pattern';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { matchesPattern } from '../event-pattern';
+import type { StreamFailureMetadata, StreamPollerOptions, StreamPollerStats } from './stream-poller-options';
+import { lowestReported, toLambdaRecord } from './stream-records';
 
-/** What Lambda sends to a stream mapping's on-failure destination: metadata, never the records. */
-export interface StreamFailureMetadata {
-  readonly requestContext: { readonly condition: 'RetryAttemptsExhausted' | 'RecordAgeExceeded'; readonly approximateInvokeCount: number };
-  readonly responseContext: { readonly functionError?: string };
-  readonly DDBStreamBatchInfo: {
-    readonly shardId: string;
-    readonly startSequenceNumber: string;
-    readonly endSequenceNumber: string;
-    readonly approximateArrivalOfFirstRecord: string;
-    readonly approximateArrivalOfLastRecord: string;
-    readonly batchSize: number;
-    readonly streamArn: string;
-  };
-}
-
-export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | undefined | void>;
-
-export interface StreamPollerOptions {
-  readonly client: DynamoDBStreamsClient;
-  readonly streamArn: string;
-  readonly handler: StreamHandler;
-  /** @default 100 */
-  readonly batchSize?: number;
-  /** How long to gather records for a batch that is not full. @default 0 */
-  readonly maxBatchingWindowMs?: number;
-  /** Records matching none of these are dropped before the function, as Lambda does. @default - all pass */
-  readonly filters?: readonly EventPattern[];
-  /** @default false */
-  readonly reportBatchItemFailures?: boolean;
-  /** @default false */
-  readonly bisectBatchOnFunctionError?: boolean;
-  /** Retries of a failing batch before it goes to the failure destination; -1 is unlimited. @default -1 */
-  readonly maxRetryAttempts?: number;
-  /** Records older than this go to the failure destination instead of the function; -1 is unlimited. @default -1 */
-  readonly maxRecordAgeSeconds?: number;
-  /** The on-failure destination. @default - none: the batch is dropped */
-  readonly onFailure?: (metadata: StreamFailureMetadata) => Promise<void> | void;
-  /** @default 250 ms */
-  readonly pollIntervalMs?: number;
-  /** @default 'us-east-1' */
-  readonly region?: string;
-  /** Called when an invocation throws; the poller treats it as a function error. */
-  readonly onFunctionError?: (error: unknown) => void;
-  /** Where to resume each shard: the last sequence number done, as `onCheckpoint` reported it. @default - TRIM_HORIZON */
-  readonly checkpoints?: Readonly<Record<string, string>>;
-  /** Called when every record of a shard up to `sequenceNumber` is done. */
-  readonly onCheckpoint?: (shardId: string, sequenceNumber: string) => void;
-}
-
-export interface StreamPollerStats {
-  invocations: number;
-  delivered: number;
-  filteredOut: number;
-  functionErrors: number;
-  partialFailures: number;
-  sentToFailureDestination: number;
-}
+export type { StreamFailureMetadata, StreamHandler, StreamPollerOptions, StreamPollerStats } from './stream-poller-options';
 
 interface ShardState {
   readonly shardId: string;
@@ -332,58 +280,3 @@ export class StreamPoller {
     });
   }
 }
-
-/**
- * The index of the lowest reported sequence number in the batch. An identifier that names no
- * record of the batch fails the whole batch, as Lambda treats it.
- */
-const lowestReported = (batch: DynamoDBRecord[], identifiers: string[]): number | undefined => {
-  if (identifiers.length === 0) return undefined;
-  let lowest: number | undefined;
-  for (const identifier of identifiers) {
-    const index = batch.findIndex((record) => record.dynamodb?.SequenceNumber === identifier);
-    if (index < 0) return 0;
-    lowest = lowest === undefined ? index : Math.min(lowest, index);
-  }
-  return lowest;
-};
-
-/** The record as Lambda delivers it: attribute values in DynamoDB JSON, times in epoch seconds. */
-const toLambdaRecord = (record: StreamRecord, options: StreamPollerOptions): DynamoDBRecord => {
-  const data = record.dynamodb;
-  const images = (image: Record<string, AttributeValue> | undefined) =>
-    image === undefined ? undefined : Object.fromEntries(Object.entries(image).map(([k, v]) => [k, toLambdaValue(v)]));
-  return {
-    eventID: record.eventID,
-    eventName: record.eventName as DynamoDBRecord['eventName'],
-    eventVersion: record.eventVersion ?? '1.1',
-    eventSource: 'aws:dynamodb',
-    awsRegion: options.region ?? 'us-east-1',
-    eventSourceARN: options.streamArn,
-    ...(record.userIdentity === undefined
-      ? {}
-      : { userIdentity: { type: record.userIdentity.Type, principalId: record.userIdentity.PrincipalId } }),
-    dynamodb: {
-      ...(data?.ApproximateCreationDateTime === undefined
-        ? {}
-        : { ApproximateCreationDateTime: Math.floor(data.ApproximateCreationDateTime.getTime() / 1000) }),
-      ...(data?.Keys === undefined ? {} : { Keys: images(data.Keys) }),
-      ...(data?.NewImage === undefined ? {} : { NewImage: images(data.NewImage) }),
-      ...(data?.OldImage === undefined ? {} : { OldImage: images(data.OldImage) }),
-      ...(data?.SequenceNumber === undefined ? {} : { SequenceNumber: data.SequenceNumber }),
-      ...(data?.SizeBytes === undefined ? {} : { SizeBytes: data.SizeBytes }),
-      ...(data?.StreamViewType === undefined ? {} : { StreamViewType: data.StreamViewType }),
-    },
-  } as DynamoDBRecord;
-};
-
-type LambdaValue = Record<string, unknown>;
-
-const toLambdaValue = (value: AttributeValue): LambdaValue => {
-  if (value.B !== undefined) return { B: Buffer.from(value.B).toString('base64') };
-  if (value.BS !== undefined) return { BS: value.BS.map((b) => Buffer.from(b).toString('base64')) };
-  if (value.M !== undefined) return { M: Object.fromEntries(Object.entries(value.M).map(([k, v]) => [k, toLambdaValue(v)])) };
-  if (value.L !== undefined) return { L: value.L.map(toLambdaValue) };
-  const { $unknown: _unknown, ...rest } = value as AttributeValue & { $unknown?: unknown };
-  return rest as LambdaValue;
-};

@@ -1,6 +1,11 @@
+/**
+ * DynamoDB's error answers (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html)
+ * for faults DynamoDB Local cannot make: a proxy that forwards a function's requests and answers
+ * the ones a fault chooses with the service's own JSON error.
+ */
 import { randomUUID } from 'node:crypto';
 import { Agent, type IncomingMessage, type ServerResponse, createServer, request as httpRequest } from 'node:http';
-import { listenOnLoopback, refuseUnlessLocalSdk } from './loopback-server';
+import { listenOnLoopback, refuseUnlessLocalSdk } from '../loopback-server';
 
 /** A DynamoDB request as the proxy sees it: the operation (`X-Amz-Target`) and the parsed JSON body. */
 export interface DynamoDbRequest {

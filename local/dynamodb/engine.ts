@@ -1,10 +1,15 @@
+/**
+ * DynamoDB itself: AWS's DynamoDB Local jar (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/DynamoDBLocal.html),
+ * started on a free port, in memory or on a data folder, kept to this machine (a network
+ * namespace of its own where Linux allows it; see `startDynamoDbLocal`).
+ */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { type Server, createServer } from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { freePort } from './ports';
+import { freePort } from '../ports';
 
 export interface DynamoDbLocalOptions {
   /** Where the database files live. @default - in memory, gone when the process stops */

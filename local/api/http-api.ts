@@ -1,3 +1,8 @@
+/**
+ * API Gateway's HTTP API with Lambda proxy integrations, payload format 2.0
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html):
+ * see `startLocalHttpApi`.
+ */
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

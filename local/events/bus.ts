@@ -1,8 +1,14 @@
+/**
+ * EventBridge's `PutEvents` (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html):
+ * the awsJson1_1 wire protocol, its limits (10 entries, the request size as
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html counts it), per-entry
+ * results with `FailedEntryCount`, and the event as a target receives it.
+ */
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { entrySize } from '../lambdas/outbox/entries';
-import { listenOnLoopback, refuseUnlessLocalSdk } from './loopback-server';
+import { entrySize } from '../../lambdas/outbox/entries';
+import { listenOnLoopback, refuseUnlessLocalSdk } from '../loopback-server';
 
 /** An event as EventBridge delivers it to a target, with the bus that accepted it. */
 export interface DeliveredEvent {
