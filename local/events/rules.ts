@@ -13,10 +13,10 @@
  * `RULE_ARN`, `TARGET_ARN`, `ERROR_CODE` and `ERROR_MESSAGE` attributes.
  */
 import { randomUUID } from 'node:crypto';
-import { type EventPattern, matchesPattern } from '../event-pattern';
+import { type EventPattern, matchesPattern } from './pattern';
 import type { RuleModel } from '../model/events';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../model/template';
-import { type Schedule, parseSchedule } from '../schedule';
+import { type Schedule, parseSchedule } from './schedule';
 import type { DeliveredEvent } from './bus';
 import type { LocalEvents } from './index';
 

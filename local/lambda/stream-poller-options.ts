@@ -1,7 +1,7 @@
 /** The options of a stream poller (stream-poller.ts), named after the event source mapping's settings, and what it reports. */
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import type { EventPattern } from '../event-pattern';
+import type { EventPattern } from '../events/pattern';
 
 /** What Lambda sends to a stream mapping's on-failure destination: metadata, never the records. */
 export interface StreamFailureMetadata {

@@ -11,7 +11,7 @@ import {
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { matchesPattern } from '../event-pattern';
+import { matchesPattern } from '../events/pattern';
 import type { StreamFailureMetadata, StreamPollerOptions, StreamPollerStats } from './stream-poller-options';
 import { lowestReported, toLambdaRecord } from './stream-records';
 

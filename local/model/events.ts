@@ -1,6 +1,40 @@
-import type { EventPattern } from '../event-pattern';
+import { eventPatternProblems } from '../../lib/event-pattern-validation';
+import type { EventPattern } from '../events/pattern';
 import type { Resolve } from './intrinsics';
 import { type CfnTemplate, UnsupportedConstructError, referencedLogicalId, resourcesOfType } from './template';
+
+/** An event pattern in the template that EventBridge (or Lambda) would refuse at deploy. */
+export class InvalidEventPatternError extends Error {
+  public constructor(where: string, problems: readonly string[]) {
+    super(`${where} has an event pattern that AWS refuses: ${problems.join('; ')}`);
+    this.name = 'InvalidEventPatternError';
+  }
+}
+
+/**
+ * A pattern from the template with its intrinsic functions resolved to their local values (a
+ * bus name, an account id), checked as EventBridge checks it: the local stack refuses to start
+ * with a pattern AWS would refuse, naming where it is and the problem.
+ */
+export const checkedPattern = (pattern: unknown, resolve: Resolve, where: string, options: { maxLength?: number } = {}): EventPattern => {
+  const resolved = resolveDeep(pattern, resolve, where);
+  const problems = eventPatternProblems(resolved, options);
+  if (problems.length > 0) throw new InvalidEventPatternError(where, problems);
+  return resolved as EventPattern;
+};
+
+const isIntrinsic = (value: Record<string, unknown>): boolean => {
+  const keys = Object.keys(value);
+  return keys.length === 1 && (keys[0] === 'Ref' || (keys[0] ?? '').startsWith('Fn::'));
+};
+
+const resolveDeep = (value: unknown, resolve: Resolve, where: string): unknown => {
+  if (Array.isArray(value)) return value.map((item) => resolveDeep(item, resolve, where));
+  if (typeof value !== 'object' || value === null) return value;
+  const record = value as Record<string, unknown>;
+  if (isIntrinsic(record)) return resolve(record, where);
+  return Object.fromEntries(Object.entries(record).map(([key, item]) => [key, resolveDeep(item, resolve, where)]));
+};
 
 /** A rule target (`Targets[]`): a Lambda function of the template, with the rule's delivery settings. */
 export interface RuleTargetModel {
@@ -53,7 +87,7 @@ export const rulesOf = (template: CfnTemplate, resolve: Resolve): RuleModel[] =>
       return {
         logicalId,
         ...(props.EventBusName === undefined ? {} : { eventBusName: resolve(props.EventBusName, `rule ${logicalId}, EventBusName`) }),
-        ...(props.EventPattern === undefined ? {} : { eventPattern: props.EventPattern as EventPattern }),
+        ...(props.EventPattern === undefined ? {} : { eventPattern: checkedPattern(props.EventPattern, resolve, `Rule ${logicalId}`) }),
         ...(typeof props.ScheduleExpression === 'string' ? { scheduleExpression: props.ScheduleExpression } : {}),
         targets,
       };

@@ -1,5 +1,7 @@
 import * as path from 'node:path';
-import type { EventPattern } from '../event-pattern';
+import { eventPatternProblems } from '../../lib/event-pattern-validation';
+import type { EventPattern } from '../events/pattern';
+import { InvalidEventPatternError } from './events';
 import type { Resolve } from './intrinsics';
 import { type CfnTemplate, UnsupportedConstructError, constructPathOf, friendlyName, referencedLogicalId, resourcesOfType } from './template';
 
@@ -117,9 +119,18 @@ export const streamMappingsOf = (template: CfnTemplate): StreamMappingSettings[]
     if (functionLogicalId === undefined || template.Resources[functionLogicalId]?.Type !== 'AWS::Lambda::Function') {
       throw new UnsupportedConstructError(`Event source mapping ${logicalId} invokes ${JSON.stringify(props.FunctionName ?? null)}, not a function of this template.`);
     }
-    const filters = ((props.FilterCriteria as { Filters?: { Pattern: string }[] } | undefined)?.Filters ?? []).map(
-      (filter) => JSON.parse(filter.Pattern) as EventPattern,
-    );
+    const filters = ((props.FilterCriteria as { Filters?: { Pattern: string }[] } | undefined)?.Filters ?? []).map((filter, index) => {
+      const where = `Event source mapping ${logicalId}, FilterCriteria.Filters[${index}]`;
+      let pattern: unknown;
+      try {
+        pattern = JSON.parse(filter.Pattern) as unknown;
+      } catch (error: unknown) {
+        throw new InvalidEventPatternError(where, [`not JSON (${error instanceof Error ? error.message : String(error)})`]);
+      }
+      const problems = eventPatternProblems(pattern, { maxLength: Number.POSITIVE_INFINITY });
+      if (problems.length > 0) throw new InvalidEventPatternError(where, problems);
+      return pattern as EventPattern;
+    });
     const destination = referencedLogicalId((props.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination);
     return {
       functionLogicalId,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type EventPattern, matchesPattern } from '../../../local/event-pattern';
+import { type EventPattern, matchesPattern } from '../../../local/events/pattern';
 
 const event = {
   source: 'orders',

@@ -10,6 +10,7 @@ import {
   readAppModel,
   routeAuthorizationsOf,
 } from '../../../local/model';
+import { InvalidEventPatternError } from '../../../local/model/events';
 import { ordersFunctionsOf, synthesizeOrdersTemplate } from '../../../local/apps/orders';
 import { synthesizeAuthApp } from '../../support/auth-app';
 
@@ -184,4 +185,44 @@ describe('readAppModel', () => {
 
     expect(refused(template)).toThrow(/Event source mapping Mapping reads .*polls the streams of this template's DynamoDB tables only/);
   });
+
+  it('refuses to start with a rule pattern EventBridge refuses, naming the rule and the problem', () => {
+    const template = {
+      Fn: fn,
+      Rule: { Type: 'AWS::Events::Rule', Properties: { EventPattern: { source: 'orders' }, Targets: [{ Id: 'f', Arn: { 'Fn::GetAtt': ['Fn', 'Arn'] } }] } },
+    };
+
+    expect(refused(template)).toThrow(InvalidEventPatternError);
+    expect(refused(template)).toThrow(/^Rule Rule has an event pattern that AWS refuses: Event pattern is not valid\. Reason: .* at source/);
+  });
+
+  it("resolves intrinsic functions in a rule's pattern before checking and matching it", () => {
+    const template = {
+      Fn: fn,
+      Rule: {
+        Type: 'AWS::Events::Rule',
+        Properties: { EventPattern: { account: [{ Ref: 'AWS::AccountId' }] }, Targets: [{ Id: 'f', Arn: { 'Fn::GetAtt': ['Fn', 'Arn'] } }] },
+      },
+    };
+
+    expect(readAppModel({ Resources: template }, '/assembly', { tablePrefix: '' }).rules[0]?.eventPattern).toEqual({ account: ['000000000000'] });
+  });
+
+  it('refuses a Lambda filter pattern that is not valid, naming the mapping and the filter', () => {
+    const template = {
+      Fn: fn,
+      Table: { Type: 'AWS::DynamoDB::Table', Properties: {} },
+      Mapping: {
+        Type: 'AWS::Lambda::EventSourceMapping',
+        Properties: {
+          EventSourceArn: { 'Fn::GetAtt': ['Table', 'StreamArn'] },
+          FunctionName: { Ref: 'Fn' },
+          FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: [{ prefix: 7 }] }) }] },
+        },
+      },
+    };
+
+    expect(refused(template)).toThrow(/^Event source mapping Mapping, FilterCriteria\.Filters\[0\] has an event pattern that AWS refuses: .*prefix/);
+  });
 });
+

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSchedule } from '../../../local/schedule';
+import { parseSchedule } from '../../../local/events/schedule';
 
 const at = (iso: string) => new Date(iso);
 

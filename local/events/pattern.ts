@@ -23,7 +23,7 @@
  * Patterns are checked by `eventPatternProblems` (lib/event-pattern-validation.ts); here anything
  * that is not a valid pattern element (an unresolved intrinsic, say) simply matches nothing.
  */
-import { isIntrinsic, parseCidr, parseIpAddress, wildcardProblem, wildcardRegExp } from '../lib/event-pattern-values';
+import { isIntrinsic, parseCidr, parseIpAddress, wildcardProblem, wildcardRegExp } from '../../lib/event-pattern-values';
 
 export type EventPattern = { readonly [key: string]: EventPattern | readonly unknown[] };
 
