@@ -36,6 +36,15 @@ export const createOutboxRelayHandler =
       metrics.addMetric('TransientFailures', MetricUnit.Count, report.failedTransiently);
       metrics.addMetric('RecordsSkipped', MetricUnit.Count, report.skipped);
       metrics.addMetric('RecordsAlreadyPublished', MetricUnit.Count, report.alreadyPublished);
+      metrics.addMetric('RecordsAlreadyParked', MetricUnit.Count, report.alreadyParked);
+      metrics.addMetric('RecordsMissingFromOutbox', MetricUnit.Count, report.missingFromOutbox);
+      metrics.addMetric('StatusCheckFailures', MetricUnit.Count, report.statusCheckError === undefined ? 0 : 1);
+      if (report.missingFromOutbox > 0) {
+        logger.warn('Outbox items missing from the table were published from their stream records', { count: report.missingFromOutbox });
+      }
+      if (report.statusCheckError !== undefined) {
+        logger.warn('Could not read the status of older records; published them anyway', { error: report.statusCheckError });
+      }
       metrics.addMetric('MarkFailures', MetricUnit.Count, report.mark.failed);
       metrics.addMetric('PutEventsCalls', MetricUnit.Count, report.calls);
       for (const lag of report.lagsMs) {

@@ -26,14 +26,22 @@ export interface RelayReport {
   /** Records that are not new pending items: MODIFY, REMOVE, TTL deletions, unknown names. */
   readonly skipped: number;
   /**
-   * New pending items not sent again: this environment already published them (a retried batch),
-   * or the status check found them published, parked or pruned (the sweep got there first).
+   * New pending items not sent again because they are on the bus already: this environment
+   * published them (a batch Lambda restarted at an earlier failed record), or the status check
+   * read them back as published (the sweep got there first).
    */
   readonly alreadyPublished: number;
+  /** New pending items not sent because the status check found them parked (a retry sends them, in order). */
+  readonly alreadyParked: number;
+  /**
+   * Items the status check did not find in the table at all (deleted by hand, a migration, a
+   * bug): published from their stream image, which may be their last copy, and worth a look.
+   */
+  readonly missingFromOutbox: number;
   /** Items whose status was read because they were older than the check's threshold. */
   readonly statusChecked: number;
-  /** True when the status check failed (those items were published anyway: a duplicate, never a loss). */
-  readonly statusCheckFailed: boolean;
+  /** The status check's error, when it failed (those items were published anyway: a duplicate, never a loss). */
+  readonly statusCheckError?: string;
   readonly published: number;
   /** Items parked by this batch: refused for good, or held behind a parked version. */
   readonly parked: number;
@@ -79,13 +87,15 @@ const outboxItemSchema = z.object({
  */
 export interface OutboxRelayOptions {
   /** Reads the status of items old enough for the sweep to have taken them. @default - no status check */
-  readonly statusReader?: Pick<OutboxStatusReader, 'notPending'>;
+  readonly statusReader?: Pick<OutboxStatusReader, 'statusOf'>;
   /**
-   * Items at least this old (by `occurredAt`) are checked before publishing: the sweep takes
-   * items past its grace, so younger ones cannot have been published by it. @default 120000
+   * Items at least this old (by `occurredAt`) are checked before publishing. The scheduled sweep
+   * only takes items past its grace, so this is set to the grace: younger records are rarely
+   * published already (a manual run with a shorter grace can; that costs a duplicate, never a
+   * loss). @default 120000
    */
   readonly statusCheckAfterMs?: number;
-  /** Keys of published items this environment remembers (0: none). @default 20000 */
+  /** `eventId`s of published events this environment remembers (0: none). @default 20000 */
   readonly rememberPublished?: number;
   readonly now?: () => number;
 }
@@ -120,7 +130,8 @@ export class OutboxRelay {
 
     const fresh = await this.notYetPublished(items);
     const outcome = await this.dispatcher.dispatch(fresh.items, malformed);
-    for (const item of outcome.published) this.recent?.add(item);
+    // Remembered only once marked: a batch retried after a failed mark must mark it (by publishing again).
+    if (outcome.mark.failed === 0) for (const item of outcome.published) this.recent?.add(item.eventId);
     const publishedAt = Date.now();
     const earliest = outcome.retryable.reduce<StreamedItem | undefined>(
       (first, item) => (first === undefined || BigInt(item.sequenceNumber) < BigInt(first.sequenceNumber) ? item : first),
@@ -134,9 +145,11 @@ export class OutboxRelay {
       report: {
         received: records.length,
         skipped,
-        alreadyPublished: items.length - fresh.items.length,
+        alreadyPublished: fresh.alreadyPublished,
+        alreadyParked: fresh.alreadyParked,
+        missingFromOutbox: fresh.missing,
         statusChecked: fresh.checked,
-        statusCheckFailed: fresh.checkFailed,
+        ...(fresh.error === undefined ? {} : { statusCheckError: fresh.error }),
         published: outcome.published.length,
         parked: outcome.parked.length,
         failedPermanently: outcome.failures.filter((failure) => failure.permanent).length,
@@ -153,21 +166,37 @@ export class OutboxRelay {
 
   /**
    * The items still to publish: not among those this environment published, and, for items old
-   * enough that the sweep may have taken them, still pending in the table. A failed check
-   * publishes them anyway (a duplicate is harmless; skipping one unsent would lose it).
+   * enough that the sweep may have taken them, not read back as published or parked. An item
+   * missing from the table is published (its stream image may be its last copy). A failed check
+   * publishes them all (a duplicate is harmless; skipping one unsent would lose it).
    */
-  private async notYetPublished(items: readonly StreamedItem[]): Promise<{ items: StreamedItem[]; checked: number; checkFailed: boolean }> {
-    const unsent = items.filter((item) => this.recent?.has(item) !== true);
+  private async notYetPublished(items: readonly StreamedItem[]): Promise<{
+    items: StreamedItem[];
+    alreadyPublished: number;
+    alreadyParked: number;
+    missing: number;
+    checked: number;
+    error?: string;
+  }> {
+    const unsent = items.filter((item) => this.recent?.has(item.eventId) !== true);
+    const remembered = items.length - unsent.length;
     const reader = this.options.statusReader;
-    if (reader === undefined) return { items: unsent, checked: 0, checkFailed: false };
     const oldest = this.now() - (this.options.statusCheckAfterMs ?? 120_000);
-    const old = unsent.filter((item) => Date.parse(item.occurredAt) <= oldest);
-    if (old.length === 0) return { items: unsent, checked: 0, checkFailed: false };
+    const old = reader === undefined ? [] : unsent.filter((item) => Date.parse(item.occurredAt) <= oldest);
+    const none = { alreadyPublished: remembered, alreadyParked: 0, missing: 0, checked: old.length };
+    if (reader === undefined || old.length === 0) return { items: unsent, ...none };
     try {
-      const done = await reader.notPending(old);
-      return { items: unsent.filter((item) => !done.has(keyOf(item))), checked: old.length, checkFailed: false };
-    } catch {
-      return { items: unsent, checked: old.length, checkFailed: true };
+      const statuses = await reader.statusOf(old);
+      const done = (item: StreamedItem): boolean => statuses.published.has(keyOf(item)) || statuses.parked.has(keyOf(item));
+      return {
+        items: unsent.filter((item) => !done(item)),
+        alreadyPublished: remembered + statuses.published.size,
+        alreadyParked: statuses.parked.size,
+        missing: statuses.missing.size,
+        checked: old.length,
+      };
+    } catch (error: unknown) {
+      return { items: unsent, ...none, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
     }
   }
 }

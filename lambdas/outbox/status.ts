@@ -4,9 +4,22 @@ import type { OutboxKey } from './marker';
 
 export const keyOf = (key: OutboxKey): string => `${key.aggregateId}#${key.version}`;
 
+/** What a status check found, by {@link keyOf}. Keys read back as pending are in none of them. */
+export interface OutboxStatuses {
+  /** On the bus already (the sweep or another relay invocation got there first). */
+  readonly published: ReadonlySet<string>;
+  /** Parked: waits for an operator's retry, which publishes it in version order. */
+  readonly parked: ReadonlySet<string>;
+  /**
+   * Not in the table at all. Never a published item TTL pruned: retention is at least a day and
+   * a stream keeps a record for 24 hours, so the stream image is then the event's last copy.
+   */
+  readonly missing: ReadonlySet<string>;
+}
+
 /**
  * Reads the current status of outbox items. The relay asks it about stream records old enough
- * that the sweep may have published them already (it takes items older than its grace), so a
+ * that the scheduled sweep may have published them already (it takes items past its grace), so a
  * relay running behind does not send them a second time.
  */
 export class OutboxStatusReader {
@@ -15,43 +28,46 @@ export class OutboxStatusReader {
     private readonly options: { readonly tableName: string },
   ) {}
 
-  /**
-   * The keys (as {@link keyOf}) among `keys` that are no longer pending: published, parked, or
-   * gone (only published items are given a TTL, so a missing item was published and pruned).
-   */
-  public async notPending(keys: readonly OutboxKey[]): Promise<Set<string>> {
-    if (keys.length === 0) return new Set();
-    const items = await batchGetConsistent(
-      this.client,
-      keys.map((key) => ({ aggregateId: key.aggregateId, version: key.version })),
-      { tableName: this.options.tableName, projection: 'aggregateId, version, #status', names: { '#status': 'status' }, what: 'outbox items' },
-    );
-    const pending = new Set(items.filter((item) => item.status === 'PENDING').map((item) => keyOf(item as unknown as OutboxKey)));
-    return new Set(keys.map(keyOf).filter((key) => !pending.has(key)));
+  public async statusOf(keys: readonly OutboxKey[]): Promise<OutboxStatuses> {
+    const found = new Map<string, unknown>();
+    if (keys.length > 0) {
+      const items = await batchGetConsistent(
+        this.client,
+        keys.map((key) => ({ aggregateId: key.aggregateId, version: key.version })),
+        { tableName: this.options.tableName, projection: 'aggregateId, version, #status', names: { '#status': 'status' }, what: 'outbox items' },
+      );
+      for (const item of items) found.set(keyOf(item as unknown as OutboxKey), item.status);
+    }
+    const wanted = keys.map(keyOf);
+    return {
+      published: new Set(wanted.filter((key) => found.get(key) === 'PUBLISHED')),
+      parked: new Set(wanted.filter((key) => found.get(key) === 'PARKED')),
+      missing: new Set(wanted.filter((key) => !found.has(key))),
+    };
   }
 }
 
 /**
- * The keys of items this environment published, newest kept, at most `capacity`: a stream batch
- * Lambda retries (a transient failure later in the batch, a timeout) usually comes back to the
- * same environment, which then skips what it already sent instead of sending it again.
+ * The `eventId`s of events this environment published and marked, newest kept, at most
+ * `capacity`. Lambda restarts a failed stream batch at its earliest failed record, usually in the
+ * same environment, which then skips the events after it that it already sent instead of sending
+ * them again. (An environment that crashed or timed out is gone, and its memory with it.)
  */
 export class RecentlyPublished {
-  private readonly keys = new Set<string>();
+  private readonly eventIds = new Set<string>();
 
   public constructor(private readonly capacity: number = 20_000) {}
 
-  public has(key: OutboxKey): boolean {
-    return this.keys.has(keyOf(key));
+  public has(eventId: string): boolean {
+    return this.eventIds.has(eventId);
   }
 
-  public add(key: OutboxKey): void {
-    const k = keyOf(key);
-    this.keys.delete(k);
-    this.keys.add(k);
-    if (this.keys.size > this.capacity) {
-      const oldest = this.keys.values().next().value;
-      if (oldest !== undefined) this.keys.delete(oldest);
+  public add(eventId: string): void {
+    this.eventIds.delete(eventId);
+    this.eventIds.add(eventId);
+    if (this.eventIds.size > this.capacity) {
+      const oldest = this.eventIds.values().next().value;
+      if (oldest !== undefined) this.eventIds.delete(oldest);
     }
   }
 }

@@ -143,8 +143,9 @@ export const startOrdersHooks = async (model: AppModel, options: OrdersHooksOpti
   let rejectedAggregates = new Set<string>();
   let running: { functions: ReadonlyMap<string, LocalFunction>; pollers: readonly MappedPoller[]; setBusFailureRate(rate: number): void } | undefined;
 
-  // `relayCrashAfterPublishRate` is a share of relay invocations: each one rolls once as it
-  // starts, and a doomed one dies after one of its PutEvents calls (chosen at random) succeeds.
+  // `relayCrashAfterPublishRate` dooms that share of relay invocations: each stream batch rolls once
+  // as it starts; a doomed one dies after its k-th accepted PutEvents call (k in 1..ceil(records/10))
+  // and survives if it makes fewer. The next batch's roll replaces an unspent plan.
   let relayCrash: { atCall: number; calls: number } | undefined;
 
   // The reconciler's DynamoDB calls go through a proxy that can fail the Orders audit's queries.

@@ -199,21 +199,60 @@ describe('the outbox relay on DynamoDB Local', () => {
     // Younger than the grace: the sweep cannot have taken them, so no read (and so no skip).
     const young = await new OutboxRelay(fixture.dispatcher, { statusReader: reader, statusCheckAfterMs: 60_000 }).relay(records);
 
-    expect(late.report).toMatchObject({ statusChecked: 3, statusCheckFailed: false, alreadyPublished: 1, published: 2 });
+    expect(late.report).toMatchObject({ statusChecked: 3, alreadyPublished: 1, alreadyParked: 0, missingFromOutbox: 0, published: 2 });
+    expect(late.report.statusCheckError).toBeUndefined();
     expect(lateIds).not.toContain(swept);
     expect(young.report).toMatchObject({ statusChecked: 0, alreadyPublished: 0, published: 3 });
     expect(fixture.bus.accepted.map((accepted) => accepted.event.detail.aggregateId)).toContain(swept);
+  });
+
+  it('publishes an item missing from the table from its stream record, in version order, and counts it', async () => {
+    fixture = await startRelayFixture();
+    const [placed] = await commitOrders(fixture, 1);
+    const orderId = placed?.order.id ?? '';
+    await testRepository(fixture.doc, fixture.tables).commit(applyCommand(placed?.order ?? place().order, { type: 'confirm' }));
+    const records = (await fixture.captureRecords()).filter((record) => record.eventName === 'INSERT');
+    // Never published, then removed by hand: the stream image is the event's last copy.
+    await fixture.doc.send(new DeleteCommand({ TableName: fixture.tables.outbox, Key: { aggregateId: orderId, version: 1 } }));
+    const reader = new OutboxStatusReader(fixture.doc, { tableName: fixture.tables.outbox });
+
+    const result = await new OutboxRelay(fixture.dispatcher, { statusReader: reader, statusCheckAfterMs: 0 }).relay(records);
+
+    expect(result.report).toMatchObject({ statusChecked: 2, missingFromOutbox: 1, alreadyPublished: 0, published: 2 });
+    expect(fixture.bus.accepted.map((accepted) => accepted.event.detail.version)).toEqual([1, 2]);
+  });
+
+  it('does not publish an item the status check finds parked, and parks the later version behind it', async () => {
+    fixture = await startRelayFixture();
+    const [placed] = await commitOrders(fixture, 1);
+    const orderId = placed?.order.id ?? '';
+    await testRepository(fixture.doc, fixture.tables).commit(applyCommand(placed?.order ?? place().order, { type: 'confirm' }));
+    const records = (await fixture.captureRecords()).filter((record) => record.eventName === 'INSERT');
+    // The sweep met v1 first and the bus refused it for good.
+    await fixture.parker.park([{ aggregateId: orderId, version: 1, errorCode: 'InvalidArgument', errorMessage: 'refused', attempts: 1 }]);
+    const reader = new OutboxStatusReader(fixture.doc, { tableName: fixture.tables.outbox });
+
+    const result = await new OutboxRelay(fixture.dispatcher, { statusReader: reader, statusCheckAfterMs: 0 }).relay(records);
+
+    expect(result.report).toMatchObject({ alreadyParked: 1, alreadyPublished: 0, parked: 1, published: 0 });
+    expect(fixture.bus.accepted).toEqual([]);
+    const items = await scanAll(fixture.doc, fixture.tables.outbox);
+    expect(items.filter((item) => item.version !== 0).map((item) => [item.version, item.status])).toEqual([
+      [1, 'PARKED'],
+      [2, 'PARKED'],
+    ]);
   });
 
   it('publishes anyway when the status check fails: a duplicate, never a loss', async () => {
     fixture = await startRelayFixture();
     await commitOrders(fixture, 2);
     const records = (await fixture.captureRecords()).filter((record) => record.eventName === 'INSERT');
-    const failing = { notPending: async (): Promise<Set<string>> => Promise.reject(new Error('ProvisionedThroughputExceededException')) };
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
+    const failing = { statusOf: async (): Promise<never> => Promise.reject(throttled) };
 
     const result = await new OutboxRelay(fixture.dispatcher, { statusReader: failing, statusCheckAfterMs: 0 }).relay(records);
 
-    expect(result.report).toMatchObject({ statusChecked: 2, statusCheckFailed: true, published: 2 });
+    expect(result.report).toMatchObject({ statusChecked: 2, statusCheckError: 'ProvisionedThroughputExceededException: Rate exceeded', published: 2 });
     expect(result.response.batchItemFailures).toEqual([]);
     expect(fixture.bus.accepted).toHaveLength(2);
   });

@@ -319,6 +319,10 @@ describe('TransactionalOutbox reconciler', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ RECONCILE_GRACE_SECONDS: '600', RECONCILE_MAX_ITEMS: '50' }) },
     });
+    // The relay reads the status of records older than the sweep's grace before publishing them.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ RELAY_STATUS_CHECK_AFTER_SECONDS: '600' }) },
+    });
   });
 
   it('lets the reconciler query the pending and parked indexes, mark, park and retry items and publish to its bus, and nothing more', () => {
