@@ -10,7 +10,7 @@ import { parseWith, placeOrderBody } from './schemas';
  * A customer may leave `customerId` out (it is then their `sub`); staff must give it.
  */
 export const createPlaceOrderHandler = (commands: OrderCommands, log: Logger, callers: CallerReader): HttpHandler =>
-  httpHandler(log, async (event) => {
+  httpHandler(log, async (event, { correlationId }) => {
     const caller = callers(event);
     const body = readJsonBody(event);
     if (body === undefined) {
@@ -22,7 +22,7 @@ export const createPlaceOrderHandler = (commands: OrderCommands, log: Logger, ca
     const outcome = await commands.place(
       caller,
       { customerId, currency: request.currency, items: request.items },
-      { ...(idempotency === undefined ? {} : { idempotency }) },
+      { ...(idempotency === undefined ? {} : { idempotency }), correlationId },
     );
     log.info(outcome.replayed ? 'Order placement replayed' : 'Order placed', {
       orderId: outcome.order.id,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { validTraceHeader } from './trace-header';
 
 /**
  * The outbox item, as the write path stores it and the relay and reconciler read it.
@@ -33,6 +34,13 @@ export interface OutboxItem {
   /** Read-model repairs the audit has asked for at this version, and the last one (backoff). */
   readonly repairCount?: number;
   readonly lastRepairAt?: string;
+  /**
+   * The X-Ray trace header of the request that wrote the event (see `trace-header.ts`), set as
+   * the `PutEvents` entry's `TraceHeader`; absent when the write was not traced.
+   */
+  readonly traceHeader?: string;
+  /** The envelope's `correlationId`, kept beside it so the relay and sweep can log it without parsing `detail`. */
+  readonly correlationId?: string;
 }
 
 /**
@@ -87,6 +95,7 @@ export interface OutboxEvent {
     readonly aggregateId: string;
     readonly version: number;
     readonly occurredAt: string;
+    readonly correlationId?: string;
   };
 }
 
@@ -99,7 +108,11 @@ export const pendingShardFor = (aggregateId: string, shards: number): string => 
   return String(digest.readUInt32BE(0) % shards);
 };
 
-export const newPendingOutboxItem = (event: OutboxEvent, pendingShards: number, now: Date): OutboxItem => ({
+/**
+ * A new pending item. `traceHeader` is stored only when it is a well-formed X-Ray header (a
+ * malformed one is dropped: tracing never fails a write).
+ */
+export const newPendingOutboxItem = (event: OutboxEvent, pendingShards: number, now: Date, traceHeader?: string): OutboxItem => ({
   aggregateId: event.detail.aggregateId,
   version: event.detail.version,
   eventId: event.detail.eventId,
@@ -111,4 +124,9 @@ export const newPendingOutboxItem = (event: OutboxEvent, pendingShards: number, 
   status: 'PENDING',
   pendingShard: pendingShardFor(event.detail.aggregateId, pendingShards),
   pendingSince: now.toISOString(),
+  ...optional('traceHeader', validTraceHeader(traceHeader)),
+  ...optional('correlationId', event.detail.correlationId),
 });
+
+const optional = <K extends string>(key: K, value: string | undefined): { [P in K]?: string } =>
+  (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };

@@ -81,7 +81,12 @@ export const createReconcilerHandler =
         try {
           const retried = await parts.retry.retry({ maxAggregates: options.maxItems ?? settings.maxItems, deadline, ...(options.aggregateId === undefined ? {} : { aggregateId: options.aggregateId }) });
           for (const failure of retried.failures) {
-            logger.error('Parked outbox item refused again', { aggregateId: failure.item.aggregateId, version: failure.item.version, errorCode: failure.errorCode });
+            logger.error('Parked outbox item refused again', {
+              aggregateId: failure.item.aggregateId,
+              version: failure.item.version,
+              errorCode: failure.errorCode,
+              correlationId: failure.item.correlationId,
+            });
           }
           const { failures, ...counts } = retried;
           result.retried = { ...counts, failed: failures.length };
@@ -99,6 +104,7 @@ export const createReconcilerHandler =
             version: failure.item.version,
             errorCode: failure.errorCode,
             permanent: failure.permanent,
+            correlationId: failure.item.correlationId,
           });
         }
         result.sweep = { ...sweep, failed: sweep.failed.length };

@@ -16,13 +16,19 @@ export const createOutboxRelayHandler =
     try {
       const { response, report, failures, parked } = await relay.relay(event.Records);
       for (const item of parked) {
-        logger.error('Outbox item parked', { aggregateId: item.aggregateId, version: item.version, errorCode: item.errorCode });
+        logger.error('Outbox item parked', {
+          aggregateId: item.aggregateId,
+          version: item.version,
+          errorCode: item.errorCode,
+          correlationId: item.item.correlationId,
+        });
       }
       for (const failure of failures) {
         logger.error('Outbox item not published', {
           aggregateId: failure.item.aggregateId,
           version: failure.item.version,
           eventId: failure.item.eventId,
+          correlationId: failure.item.correlationId,
           sequenceNumber: failure.item.sequenceNumber,
           errorCode: failure.errorCode,
           errorMessage: failure.errorMessage,

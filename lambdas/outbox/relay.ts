@@ -8,6 +8,7 @@ import type { MarkOutcome } from './marker';
 import type { ParkRequest } from './parker';
 import type { PublishFailure } from './publisher';
 import { type OutboxStatusReader, RecentlyPublished, keyOf } from './status';
+import { validTraceHeader } from './trace-header';
 
 /** An outbox item as the stream carries it, with the record it came in. */
 export interface StreamedItem {
@@ -18,6 +19,8 @@ export interface StreamedItem {
   readonly detailType: string;
   readonly detail: string;
   readonly occurredAt: string;
+  readonly traceHeader?: string;
+  readonly correlationId?: string;
   readonly sequenceNumber: string;
 }
 
@@ -54,7 +57,7 @@ export interface RelayResult {
   readonly response: DynamoDBBatchResponse;
   readonly report: RelayReport;
   readonly failures: readonly PublishFailure<StreamedItem>[];
-  readonly parked: readonly ParkRequest[];
+  readonly parked: readonly (ParkRequest & { readonly item: StreamedItem })[];
 }
 
 const outboxItemSchema = z.object({
@@ -65,6 +68,9 @@ const outboxItemSchema = z.object({
   detailType: z.string().min(1),
   detail: z.string().min(2),
   occurredAt: z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'is not a time'),
+  // Tracing and correlation never make an item unpublishable: a malformed value is left out.
+  traceHeader: z.unknown().transform(validTraceHeader),
+  correlationId: z.unknown().transform((value) => (typeof value === 'string' && value.length <= 128 ? value : undefined)),
 });
 
 /**
@@ -203,5 +209,14 @@ const parse = (record: DynamoDBRecord): Parsed => {
       },
     };
   }
-  return { kind: 'item', item: { ...result.data, sequenceNumber } };
+  const { traceHeader, correlationId, ...item } = result.data;
+  return {
+    kind: 'item',
+    item: {
+      ...item,
+      ...(traceHeader === undefined ? {} : { traceHeader }),
+      ...(correlationId === undefined ? {} : { correlationId }),
+      sequenceNumber,
+    },
+  };
 };
