@@ -1,5 +1,6 @@
 import { createCancelOrderHandler } from '../http/cancel-order';
 import { callersFromEnv, logger, orderCommandsFromEnv } from './runtime';
+import { traced } from './tracing';
 
 /** Lambda entry point for `POST /orders/{id}/cancel`: configuration and clients are built once, at cold start. */
-export const handler = createCancelOrderHandler(orderCommandsFromEnv(), logger, callersFromEnv());
+export const handler = traced(createCancelOrderHandler(orderCommandsFromEnv(), logger, callersFromEnv()));

@@ -1,5 +1,6 @@
 import { createPlaceOrderHandler } from '../http/place-order';
 import { callersFromEnv, logger, orderCommandsFromEnv } from './runtime';
+import { traced } from './tracing';
 
 /** Lambda entry point for `POST /orders`: configuration and clients are built once, at cold start. */
-export const handler = createPlaceOrderHandler(orderCommandsFromEnv(), logger, callersFromEnv());
+export const handler = traced(createPlaceOrderHandler(orderCommandsFromEnv(), logger, callersFromEnv()));
