@@ -69,8 +69,8 @@ const outboxItemSchema = z.object({
   detail: z.string().min(2),
   occurredAt: z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'is not a time'),
   // Tracing and correlation never make an item unpublishable: a malformed value is left out.
-  traceHeader: z.unknown().transform(validTraceHeader),
-  correlationId: z.unknown().transform((value) => (typeof value === 'string' && value.length <= 128 ? value : undefined)),
+  traceHeader: z.unknown().optional(),
+  correlationId: z.unknown().optional(),
 });
 
 /**
@@ -209,7 +209,9 @@ const parse = (record: DynamoDBRecord): Parsed => {
       },
     };
   }
-  const { traceHeader, correlationId, ...item } = result.data;
+  const { traceHeader: rawTraceHeader, correlationId: rawCorrelationId, ...item } = result.data;
+  const traceHeader = validTraceHeader(rawTraceHeader);
+  const correlationId = typeof rawCorrelationId === 'string' && rawCorrelationId.length <= 128 ? rawCorrelationId : undefined;
   return {
     kind: 'item',
     item: {

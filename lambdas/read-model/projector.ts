@@ -35,7 +35,7 @@ const orderEvent = z.object({
   detail: z.object({
     eventId: z.string().min(1),
     // Only for the logs: an event without one (a repair), or with an odd one, still projects.
-    correlationId: z.unknown().transform((value) => (typeof value === 'string' ? value.slice(0, 128) : undefined)),
+    correlationId: z.unknown().optional(),
     aggregateType: z.literal(ORDER_AGGREGATE_TYPE),
     aggregateId: z.string().min(1),
     version: z.number().int().positive(),
@@ -83,7 +83,7 @@ export class OrderProjector {
       aggregateId: detail.aggregateId,
       version: detail.version,
       eventId: detail.eventId,
-      ...(detail.correlationId === undefined ? {} : { correlationId: detail.correlationId }),
+      ...(typeof detail.correlationId === 'string' ? { correlationId: detail.correlationId.slice(0, 128) } : {}),
       outcome: outcome.kind,
       gap,
       lagMs: this.now().getTime() - Date.parse(detail.occurredAt),
