@@ -101,3 +101,12 @@ describe('X-Correlation-Id and Idempotency-Key', () => {
     expect(events.map((event) => event.detail.correlationId)).toEqual(['e2e-corr-first']);
   });
 });
+
+describe('the tracer on the local stack', () => {
+  it('stays silent: no function logs a word about segments or trace data off AWS', async () => {
+    await ctx.placeOrder({}, { 'x-correlation-id': 'e2e-corr-silent' });
+    await eventually(async () => logged('Event projected').filter((entry) => entry.correlationId === 'e2e-corr-silent'), (found) => found.length > 0);
+
+    expect(logLines.filter(({ line }) => /segment|x-?ray|trace data|_X_AMZN_TRACE_ID/i.test(line))).toEqual([]);
+  });
+});
