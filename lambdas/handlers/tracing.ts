@@ -11,6 +11,7 @@ import { createDocumentClient } from '../adapters/dynamodb-client';
  * untouched.
  */
 export const tracer = new Tracer();
+const functionTracer = tracer;
 
 /** A DynamoDB document client whose calls are subsegments of the invocation's trace. */
 export const tracedDocumentClient = (): DynamoDBDocumentClient =>
@@ -25,7 +26,7 @@ export const tracedDocumentClient = (): DynamoDBDocumentClient =>
  * handler runs as it is.
  */
 export const traced =
-  <TEvent, TResult>(handler: (event: TEvent, context: Context) => Promise<TResult>) =>
+  <TEvent, TResult>(handler: (event: TEvent, context: Context) => Promise<TResult>, tracer: Tracer = functionTracer) =>
   async (event: TEvent, context: Context): Promise<TResult> => {
     if (!tracer.isTracingEnabled() || process.env._X_AMZN_TRACE_ID === undefined) {
       return handler(event, context);
