@@ -48,7 +48,7 @@ const invocation = z
 
 export type ReconcilerResult<TAudit> = {
   retried?: Omit<RetryParkedReport, 'failures'> & { failed: number };
-  sweep?: Omit<SweepReport, 'failed'> & { failed: number };
+  sweep?: Omit<SweepReport, 'failed' | 'republishedItems'> & { failed: number };
   sweepError?: string;
   audit?: TAudit;
   auditError?: string;
@@ -107,7 +107,10 @@ export const createReconcilerHandler =
             correlationId: failure.item.correlationId,
           });
         }
-        result.sweep = { ...sweep, failed: sweep.failed.length };
+        // The relay missed these (each one is worth a line: it says which request's event was late).
+        for (const item of sweep.republishedItems) logger.info('Outbox item republished', { ...item });
+        const { republishedItems: _items, ...counts } = sweep;
+        result.sweep = { ...counts, failed: sweep.failed.length };
         metrics.addMetric('Republished', MetricUnit.Count, sweep.republished);
         metrics.addMetric('ItemsParked', MetricUnit.Count, sweep.parked);
         metrics.addMetric('OldestPendingAge', MetricUnit.Milliseconds, sweep.oldestPendingAgeMs);

@@ -61,6 +61,28 @@ const handlerOf = <T extends object>(f: RelayFixture, audit?: Audit<T>, metrics 
   );
 
 describe('the reconciler handler', () => {
+  it('logs each item the sweep republished with its correlation id, and keeps the list out of the result', async () => {
+    fixture = await startRelayFixture();
+    const change = place();
+    await testRepository(fixture.doc, fixture.tables).commit({ ...change, event: withCorrelationId(change.event, 'req-late') });
+    const logger = new Logger({ logLevel: 'SILENT' });
+    const infos = vi.spyOn(logger, 'info');
+    const handler = createReconcilerHandler(
+      { sweeper: new OutboxSweeper(fixture.doc, fixture.tables.outbox, fixture.dispatcher), parker: fixture.parker, retry: new ParkedRetry(fixture.publisher, fixture.parker) },
+      settings,
+      logger,
+      new Metrics({ namespace: 'test', serviceName: 'outbox' }),
+    );
+
+    const result = await handler({}, contextWith(60_000));
+
+    expect(infos.mock.calls.filter(([message]) => message === 'Outbox item republished').map(([, fields]) => fields)).toEqual([
+      { aggregateId: change.order.id, version: 1, eventId: change.event.detail.eventId, correlationId: 'req-late' },
+    ]);
+    expect(result.sweep).toMatchObject({ republished: 1 });
+    expect(result.sweep).not.toHaveProperty('republishedItems');
+  });
+
   it('logs an item the sweep could not republish with its correlation id', async () => {
     fixture = await startRelayFixture({ bus: { entryFault: () => ({ code: 'InvalidArgument', message: 'refused' }) } });
     const change = place();
