@@ -4,7 +4,7 @@ import type { OutboxItem } from './item';
 /** What the publisher needs of an outbox item. */
 export type PublishableItem = Pick<
   OutboxItem,
-  'aggregateId' | 'version' | 'eventId' | 'source' | 'detailType' | 'detail' | 'occurredAt' | 'traceHeader' | 'correlationId'
+  'aggregateId' | 'version' | 'eventId' | 'source' | 'detailType' | 'detail' | 'occurredAt' | 'traceHeader'
 >;
 
 /** `PutEvents` takes at most this many entries a call. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { validTraceHeader } from './trace-header';
+import { tracedHeaderToKeep } from './trace-header';
 
 /**
  * The outbox item, as the write path stores it and the relay and reconciler read it.
@@ -36,11 +36,9 @@ export interface OutboxItem {
   readonly lastRepairAt?: string;
   /**
    * The X-Ray trace header of the request that wrote the event (see `trace-header.ts`), set as
-   * the `PutEvents` entry's `TraceHeader`; absent when the write was not traced.
+   * the `PutEvents` entry's `TraceHeader`; absent when the write was not traced or not sampled.
    */
   readonly traceHeader?: string;
-  /** The envelope's `correlationId`, kept beside it so the relay and sweep can log it without parsing `detail`. */
-  readonly correlationId?: string;
 }
 
 /**
@@ -95,7 +93,6 @@ export interface OutboxEvent {
     readonly aggregateId: string;
     readonly version: number;
     readonly occurredAt: string;
-    readonly correlationId?: string;
   };
 }
 
@@ -109,24 +106,23 @@ export const pendingShardFor = (aggregateId: string, shards: number): string => 
 };
 
 /**
- * A new pending item. `traceHeader` is stored only when it is a well-formed X-Ray header (a
- * malformed one is dropped: tracing never fails a write).
+ * A new pending item. `traceHeader` is stored only when it is a well-formed X-Ray header of a
+ * sampled request (see {@link tracedHeaderToKeep}).
  */
-export const newPendingOutboxItem = (event: OutboxEvent, pendingShards: number, now: Date, traceHeader?: string): OutboxItem => ({
-  aggregateId: event.detail.aggregateId,
-  version: event.detail.version,
-  eventId: event.detail.eventId,
-  aggregateType: event.detail.aggregateType,
-  source: event.source,
-  detailType: event.detailType,
-  occurredAt: event.detail.occurredAt,
-  detail: JSON.stringify(event.detail),
-  status: 'PENDING',
-  pendingShard: pendingShardFor(event.detail.aggregateId, pendingShards),
-  pendingSince: now.toISOString(),
-  ...optional('traceHeader', validTraceHeader(traceHeader)),
-  ...optional('correlationId', event.detail.correlationId),
-});
-
-const optional = <K extends string>(key: K, value: string | undefined): { [P in K]?: string } =>
-  (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+export const newPendingOutboxItem = (event: OutboxEvent, pendingShards: number, now: Date, traceHeader?: string): OutboxItem => {
+  const kept = tracedHeaderToKeep(traceHeader);
+  return {
+    aggregateId: event.detail.aggregateId,
+    version: event.detail.version,
+    eventId: event.detail.eventId,
+    aggregateType: event.detail.aggregateType,
+    source: event.source,
+    detailType: event.detailType,
+    occurredAt: event.detail.occurredAt,
+    detail: JSON.stringify(event.detail),
+    status: 'PENDING',
+    pendingShard: pendingShardFor(event.detail.aggregateId, pendingShards),
+    pendingSince: now.toISOString(),
+    ...(kept === undefined ? {} : { traceHeader: kept }),
+  };
+};

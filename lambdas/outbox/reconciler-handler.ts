@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { ParkedRetry, RetryParkedReport } from './parked-retry';
 import type { OutboxParker, ParkedStats } from './parker';
 import type { OutboxSweeper, SweepReport } from './reconciler';
+import { correlationIdOf } from './trace-header';
 
 /** What an audit is given: its window, the grace period, its share of the run's time, its caps. */
 export interface AuditRunOptions {
@@ -85,7 +86,7 @@ export const createReconcilerHandler =
               aggregateId: failure.item.aggregateId,
               version: failure.item.version,
               errorCode: failure.errorCode,
-              correlationId: failure.item.correlationId,
+              correlationId: correlationIdOf(failure.item.detail),
             });
           }
           const { failures, ...counts } = retried;
@@ -104,7 +105,7 @@ export const createReconcilerHandler =
             version: failure.item.version,
             errorCode: failure.errorCode,
             permanent: failure.permanent,
-            correlationId: failure.item.correlationId,
+            correlationId: correlationIdOf(failure.item.detail),
           });
         }
         // The relay missed these (each one is worth a line: it says which request's event was late).

@@ -4,6 +4,7 @@ import type { OutboxDispatcher } from './dispatcher';
 import { OUTBOX_PENDING_INDEX, type OutboxItem, PENDING_SHARD_CEILING } from './item';
 import type { MarkOutcome } from './marker';
 import type { PublishFailure } from './publisher';
+import { correlationIdOf } from './trace-header';
 
 export interface SweepOptions {
   /** Items pending for less than this are left to the relay. */
@@ -117,12 +118,10 @@ export class OutboxSweeper {
       const outcome = await this.dispatcher.dispatch(batch);
       report.republished += outcome.published.length;
       report.republishedItems.push(
-        ...outcome.published.map(({ aggregateId, version, eventId, correlationId }) => ({
-          aggregateId,
-          version,
-          eventId,
-          ...(correlationId === undefined ? {} : { correlationId }),
-        })),
+        ...outcome.published.map(({ aggregateId, version, eventId, detail }) => {
+          const correlationId = correlationIdOf(detail);
+          return { aggregateId, version, eventId, ...(correlationId === undefined ? {} : { correlationId }) };
+        }),
       );
       report.parked += outcome.parked.length;
       report.failed.push(...outcome.failures);

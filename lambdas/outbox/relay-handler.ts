@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { OutboxRelay } from './relay';
+import { correlationIdOf } from './trace-header';
 
 export type RelayHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse>;
 
@@ -20,7 +21,7 @@ export const createOutboxRelayHandler =
           aggregateId: item.aggregateId,
           version: item.version,
           errorCode: item.errorCode,
-          correlationId: item.item.correlationId,
+          correlationId: correlationIdOf(item.item.detail),
         });
       }
       for (const failure of failures) {
@@ -28,7 +29,7 @@ export const createOutboxRelayHandler =
           aggregateId: failure.item.aggregateId,
           version: failure.item.version,
           eventId: failure.item.eventId,
-          correlationId: failure.item.correlationId,
+          correlationId: correlationIdOf(failure.item.detail),
           sequenceNumber: failure.item.sequenceNumber,
           errorCode: failure.errorCode,
           errorMessage: failure.errorMessage,

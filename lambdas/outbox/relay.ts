@@ -20,7 +20,6 @@ export interface StreamedItem {
   readonly detail: string;
   readonly occurredAt: string;
   readonly traceHeader?: string;
-  readonly correlationId?: string;
   readonly sequenceNumber: string;
 }
 
@@ -68,9 +67,8 @@ const outboxItemSchema = z.object({
   detailType: z.string().min(1),
   detail: z.string().min(2),
   occurredAt: z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'is not a time'),
-  // Tracing and correlation never make an item unpublishable: a malformed value is left out.
+  // Tracing never makes an item unpublishable: a malformed header is left out.
   traceHeader: z.unknown().optional(),
-  correlationId: z.unknown().optional(),
 });
 
 /**
@@ -209,16 +207,7 @@ const parse = (record: DynamoDBRecord): Parsed => {
       },
     };
   }
-  const { traceHeader: rawTraceHeader, correlationId: rawCorrelationId, ...item } = result.data;
+  const { traceHeader: rawTraceHeader, ...item } = result.data;
   const traceHeader = validTraceHeader(rawTraceHeader);
-  const correlationId = typeof rawCorrelationId === 'string' && rawCorrelationId.length <= 128 ? rawCorrelationId : undefined;
-  return {
-    kind: 'item',
-    item: {
-      ...item,
-      ...(traceHeader === undefined ? {} : { traceHeader }),
-      ...(correlationId === undefined ? {} : { correlationId }),
-      sequenceNumber,
-    },
-  };
+  return { kind: 'item', item: { ...item, ...(traceHeader === undefined ? {} : { traceHeader }), sequenceNumber } };
 };

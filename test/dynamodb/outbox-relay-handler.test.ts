@@ -27,7 +27,7 @@ describe('the relay Lambda handler', () => {
       await repository.commit(placeOrder({ customerId: 'c', currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 1 }] }));
     }
     const { sequenceNumber: _seq, ...huge } = outboxItem('order-huge', 1, 300 * 1024);
-    await fixture.doc.send(new PutCommand({ TableName: fixture.tables.outbox, Item: { ...huge, correlationId: 'req-huge' } }));
+    await fixture.doc.send(new PutCommand({ TableName: fixture.tables.outbox, Item: { ...huge, detail: JSON.stringify({ ...(JSON.parse(huge.detail) as object), correlationId: 'req-huge' }) } }));
     const records = await fixture.captureRecords();
     const metrics = new Metrics({ namespace: 'test', serviceName: 'outbox' });
     const emitted = captureMetrics(metrics);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_ENTRIES_PER_CALL, entrySize, packCalls, toEntry } from '../../../lambdas/outbox/entries';
 import { newPendingOutboxItem } from '../../../lambdas/outbox/item';
+import { correlationIdOf } from '../../../lambdas/outbox/trace-header';
 import { outboxItem } from '../../support/eventbridge';
 
 const TRACE_HEADER = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
@@ -65,14 +66,16 @@ describe('newPendingOutboxItem', () => {
   const now = new Date('2026-11-25T10:00:00.000Z');
 
   it.each([
-    ['a sampled header with a Lineage', `${TRACE_HEADER};Lineage=a87bd80c:1`],
-    ['an unsampled header', TRACE_HEADER.replace('Sampled=1', 'Sampled=0')],
+    ['a sampled header', TRACE_HEADER],
+    ['a sampled header with a Lineage', `${TRACE_HEADER};Lineage=1:a87bd80c:0`],
   ])('stores %s', (_name, header) => {
     expect(newPendingOutboxItem(event, 4, now, header).traceHeader).toBe(header);
   });
 
   it.each([
     ['absent', undefined],
+    ['not sampled (its trace is recorded nowhere)', TRACE_HEADER.replace('Sampled=1', 'Sampled=0')],
+    ['undecided', TRACE_HEADER.replace('Sampled=1', 'Sampled=?')],
     ['empty', ''],
     ['without a Parent', 'Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1'],
     ['with a bad Root', 'Root=2-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1'],
@@ -85,11 +88,23 @@ describe('newPendingOutboxItem', () => {
     expect(item.status).toBe('PENDING');
   });
 
-  it("keeps the envelope's correlation id beside it, and leaves it out when the envelope has none", () => {
-    const { correlationId: _none, ...uncorrelated } = event.detail;
+  it('keeps the correlation id in the stored detail only', () => {
+    const item = newPendingOutboxItem(event, 4, now, TRACE_HEADER);
 
-    expect(newPendingOutboxItem(event, 4, now).correlationId).toBe('c-9');
-    expect(newPendingOutboxItem({ ...event, detail: uncorrelated }, 4, now)).not.toHaveProperty('correlationId');
+    expect(JSON.parse(item.detail)).toMatchObject({ correlationId: 'c-9' });
+    expect(correlationIdOf(item.detail)).toBe('c-9');
+    expect(Object.keys(item)).not.toContain('correlationId');
+  });
+
+});
+
+describe('correlationIdOf', () => {
+  it.each([
+    ['a detail without one', '{"eventId":"e"}', undefined],
+    ['a detail that is not JSON', 'not json', undefined],
+    ['a correlation id that is not a string', '{"correlationId":7}', undefined],
+  ])('answers undefined for %s', (_name, detail, expected) => {
+    expect(correlationIdOf(detail)).toBe(expected);
   });
 });
 
