@@ -32,7 +32,7 @@ export interface ServiceFunctionProps
 
 /**
  * The one function construct every Lambda in this project uses: Node.js 22 on arm64, X-Ray
- * tracing, a log group with retention, Powertools environment, and esbuild bundling that runs
+ * tracing (active, with the Powertools Tracer's environment; see lambdas/handlers/tracing.ts), a log group with retention, Powertools environment, and esbuild bundling that runs
  * offline from the npm package (never Docker): one minified CommonJS `index.js` with its source
  * map per function, what `NodejsFunction` would build with these flags, byte for byte, but
  * reused across synths while its inputs are unchanged (lib/esbuild-bundling.ts).
@@ -67,6 +67,9 @@ export class ServiceFunction extends NodejsFunction {
         POWERTOOLS_SERVICE_NAME: serviceName,
         POWERTOOLS_METRICS_NAMESPACE: serviceName,
         POWERTOOLS_LOG_LEVEL: logLevel ?? 'INFO',
+        // Traces keep ids, timings and errors, never responses: the API's answers carry orders
+        // (customer ids, items, prices), and a trace is readable by anyone with X-Ray access.
+        POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
         NODE_OPTIONS: '--enable-source-maps',
         ...environment,
       },

@@ -127,6 +127,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
         // Local tooling may run on Node 20; the Lambda runtime is Node 22.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        // No X-Ray daemon here: the Powertools Tracer stays off (it would log "Failed to get the
+        // current sub/segment" on every captured SDK call should the runtime look like Lambda's).
+        POWERTOOLS_TRACE_ENABLED: 'false',
       },
       environmentOf: (fn) => ({
         AWS_ENDPOINT_URL_EVENTBRIDGE: `${events.bus.endpoint}/fn/${fn.name}`,

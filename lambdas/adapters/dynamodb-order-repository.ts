@@ -17,6 +17,7 @@ import {
 } from '../use-cases/errors';
 import type { IdempotencyBinding, IdempotencyKey, OrderRepository, StoredOutcome } from '../use-cases/ports';
 import { newPendingOutboxItem } from '../outbox/item';
+import { currentTraceHeader } from '../outbox/trace-header';
 import { changeBucketFor } from './order-changes';
 
 export interface DynamoOrderRepositoryOptions {
@@ -28,6 +29,12 @@ export interface DynamoOrderRepositoryOptions {
   /** Must match the outbox construct's `pendingIndexShards`. */
   readonly pendingShards: number;
   readonly now?: () => Date;
+  /**
+   * The X-Ray trace header to store on the outbox item, read at each commit (Lambda sets it per
+   * invocation); a malformed one is left out.
+   * @default - the invocation's `_X_AMZN_TRACE_ID`
+   */
+  readonly traceHeader?: () => string | undefined;
 }
 
 /** The idempotency record: the request's fingerprint and the outcome to replay. */
@@ -73,6 +80,7 @@ export class DynamoOrderReader {
  */
 export class DynamoOrderRepository implements OrderRepository {
   private readonly now: () => Date;
+  private readonly traceHeader: () => string | undefined;
   private readonly reader: DynamoOrderReader;
 
   public constructor(
@@ -80,6 +88,7 @@ export class DynamoOrderRepository implements OrderRepository {
     private readonly options: DynamoOrderRepositoryOptions,
   ) {
     this.now = options.now ?? (() => new Date());
+    this.traceHeader = options.traceHeader ?? currentTraceHeader;
     this.reader = new DynamoOrderReader(client, options.ordersTableName);
   }
 
@@ -122,6 +131,7 @@ export class DynamoOrderRepository implements OrderRepository {
             { source: event.source, detailType: event.type, detail: event.detail },
             this.options.pendingShards,
             now,
+            this.traceHeader(),
           ),
           // An event, once written, is never overwritten: that would rewrite history.
           ConditionExpression: 'attribute_not_exists(aggregateId)',

@@ -4,6 +4,7 @@ import { DynamoOrderReader } from './dynamodb-order-repository';
 import { type ChangeCursor, type ChangedOrder, ordersChangedSince } from './order-changes';
 import { eventForCurrentState } from '../domain/order';
 import { CONTROL_VERSION, type OutboxItem, newPendingOutboxItem } from '../outbox/item';
+import { currentTraceHeader } from '../outbox/trace-header';
 import type { Audit, AuditRunOptions } from '../outbox/reconciler-handler';
 
 export interface OrdersAuditOptions {
@@ -212,7 +213,13 @@ export class OrdersAudit implements Audit<AuditReport> {
       await this.client.send(
         new PutCommand({
           TableName: this.options.outboxTableName,
-          Item: newPendingOutboxItem({ source: event.source, detailType: event.type, detail: event.detail }, this.options.pendingShards, this.now()),
+          // The reconciler's own trace: the repaired event's delivery joins the run that restored it.
+          Item: newPendingOutboxItem(
+            { source: event.source, detailType: event.type, detail: event.detail },
+            this.options.pendingShards,
+            this.now(),
+            currentTraceHeader(),
+          ),
           ConditionExpression: 'attribute_not_exists(aggregateId)',
         }),
       );

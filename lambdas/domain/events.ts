@@ -12,6 +12,12 @@ export type OrderEventType = (typeof ORDER_EVENT_TYPES)[number];
  */
 export interface EventEnvelope<TData, TState> {
   readonly eventId: string;
+  /**
+   * The id of the request that caused the event (the client's `X-Correlation-Id`, else the API's
+   * request id), for following one request through logs. Events rebuilt by the reconciler's
+   * audit have none. Not part of the event's identity: `eventId` is.
+   */
+  readonly correlationId?: string;
   readonly aggregateType: string;
   readonly aggregateId: string;
   readonly version: number;
@@ -50,3 +56,10 @@ export const newOrderEvent = (type: OrderEventType, order: Order, data: Record<s
     state: order,
   },
 });
+
+/** The event with the request's correlation id in its envelope, placed right after `eventId`. */
+export const withCorrelationId = (event: OrderEvent, correlationId: string | undefined): OrderEvent => {
+  if (correlationId === undefined) return event;
+  const { eventId, correlationId: _previous, ...rest } = event.detail;
+  return { ...event, detail: { eventId, correlationId, ...rest } };
+};

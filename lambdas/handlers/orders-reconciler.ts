@@ -7,6 +7,7 @@ import { LambdaProjectorRepair } from '../adapters/lambda-projector-repair';
 import { createReconcilerHandler } from '../outbox/reconciler-handler';
 import { reconcilerFromEnv } from './outbox-runtime';
 import { logger } from './runtime';
+import { traced, tracer } from './tracing';
 
 const { client, config, parts, pendingShards, settings } = reconcilerFromEnv();
 const orders = loadConfig({
@@ -17,7 +18,7 @@ const orders = loadConfig({
 });
 
 /** Lambda entry point of the Orders reconciler: the outbox sweep, parked retries and the orders audit. */
-export const handler = createReconcilerHandler(
+export const handler = traced(createReconcilerHandler(
   {
     ...parts,
     audit: new OrdersAudit(
@@ -29,10 +30,10 @@ export const handler = createReconcilerHandler(
         pendingShards,
         retentionSeconds: config.PUBLISHED_RETENTION_SECONDS,
       },
-      new LambdaProjectorRepair(new LambdaClient({}), orders.READ_MODEL_PROJECTOR_FUNCTION_NAME, orders.AWS_REGION),
+      new LambdaProjectorRepair(tracer.captureAWSv3Client(new LambdaClient({})), orders.READ_MODEL_PROJECTOR_FUNCTION_NAME, orders.AWS_REGION),
     ),
   },
   settings,
   logger,
   new Metrics(),
-);
+));

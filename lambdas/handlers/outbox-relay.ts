@@ -6,6 +6,7 @@ import { OutboxStatusReader } from '../outbox/status';
 import { createOutboxRelayHandler } from '../outbox/relay-handler';
 import { outboxFromEnv } from './outbox-runtime';
 import { logger } from './runtime';
+import { traced } from './tracing';
 
 const { dispatcher, client, config } = outboxFromEnv((key, error) =>
   logger.warn('Could not mark a published outbox item; the reconciler will', {
@@ -23,4 +24,4 @@ const relay = new OutboxRelay(dispatcher, {
 });
 
 /** Lambda entry point of the outbox relay (DynamoDB stream of the outbox table). */
-export const handler = createOutboxRelayHandler(relay, logger, new Metrics());
+export const handler = traced(createOutboxRelayHandler(relay, logger, new Metrics()));

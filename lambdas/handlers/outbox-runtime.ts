@@ -1,6 +1,5 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { z } from 'zod';
-import { createDocumentClient } from '../adapters/dynamodb-client';
 import { loadConfig, positiveInt, tableName } from '../config';
 import { DEFAULT_MAX_REQUEST_BYTES } from '../outbox/entries';
 import { PENDING_SHARD_CEILING } from '../outbox/item';
@@ -10,6 +9,7 @@ import { ParkedRetry } from '../outbox/parked-retry';
 import { OutboxParker } from '../outbox/parker';
 import { OutboxSweeper } from '../outbox/reconciler';
 import { EventBridgePublisher } from '../outbox/publisher';
+import { tracedDocumentClient, tracer } from './tracing';
 
 /**
  * Cold-start wiring shared by the relay and the reconciler: one publisher, marker, parker and
@@ -24,8 +24,8 @@ export const outboxFromEnv = (onMarkError?: (key: { aggregateId: string; version
     PUBLISH_MAX_ATTEMPTS: positiveInt(5),
     PUBLISHED_RETENTION_SECONDS: positiveInt(7 * 24 * 60 * 60),
   });
-  const client = createDocumentClient();
-  const publisher = new EventBridgePublisher(new EventBridgeClient({}), {
+  const client = tracedDocumentClient();
+  const publisher = new EventBridgePublisher(tracer.captureAWSv3Client(new EventBridgeClient({})), {
     eventBusName: config.EVENT_BUS_NAME,
     maxRequestBytes: config.PUT_EVENTS_MAX_REQUEST_BYTES,
     concurrency: config.PUBLISH_CONCURRENCY,

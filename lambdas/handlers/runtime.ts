@@ -1,11 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 import { DynamoOrderReader, DynamoOrderRepository } from '../adapters/dynamodb-order-repository';
-import { createDocumentClient } from '../adapters/dynamodb-client';
 import { DynamoReadModel } from '../adapters/dynamodb-read-model';
 import { loadConfig, positiveInt, tableName } from '../config';
 import { AUTH_MODES, type CallerReader, callerReader } from '../http/caller';
 import { OrderCommands } from '../use-cases/order-commands';
+import { tracedDocumentClient } from './tracing';
 import { MAX_MIN_VERSION_WAIT_MS, OrderListing, OrderQueries } from '../use-cases/order-queries';
 
 /**
@@ -22,7 +22,7 @@ export const orderCommandsFromEnv = (): OrderCommands => {
     IDEMPOTENCY_TTL_SECONDS: positiveInt(24 * 60 * 60),
     OUTBOX_PENDING_SHARDS: z.coerce.number().int().min(1).max(100),
   });
-  const repository = new DynamoOrderRepository(createDocumentClient(), {
+  const repository = new DynamoOrderRepository(tracedDocumentClient(), {
     ordersTableName: config.ORDERS_TABLE_NAME,
     outboxTableName: config.OUTBOX_TABLE_NAME,
     idempotencyTableName: config.IDEMPOTENCY_TABLE_NAME,
@@ -39,7 +39,7 @@ export const orderQueriesFromEnv = (): OrderQueries => {
     // Off unless the stack opts in (`minVersionWait`): the write model answers an X-Min-Version read at once.
     MIN_VERSION_WAIT_MS: z.coerce.number().int().min(0).max(MAX_MIN_VERSION_WAIT_MS).default(0),
   });
-  const client = createDocumentClient();
+  const client = tracedDocumentClient();
   return new OrderQueries(
     new DynamoOrderReader(client, config.ORDERS_TABLE_NAME),
     new DynamoReadModel(client, config.READ_MODEL_TABLE_NAME),
@@ -49,7 +49,7 @@ export const orderQueriesFromEnv = (): OrderQueries => {
 
 export const orderListingFromEnv = (): OrderListing => {
   const config = loadConfig({ READ_MODEL_TABLE_NAME: tableName });
-  return new OrderListing(new DynamoReadModel(createDocumentClient(), config.READ_MODEL_TABLE_NAME));
+  return new OrderListing(new DynamoReadModel(tracedDocumentClient(), config.READ_MODEL_TABLE_NAME));
 };
 
 /**

@@ -187,16 +187,45 @@ const domainDetails = (error: DomainError): unknown => {
 
 export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResponse>;
 
-/** Wraps a route: Lambda context in the logs, and every throw through the one error mapper. */
+/** What every route is told about its request besides the event. */
+export interface RequestInfo {
+  /** See {@link readCorrelationId}. */
+  readonly correlationId: string;
+}
+
+export const CORRELATION_ID_HEADER = 'x-correlation-id';
+
+/** 1 to 128 characters of letters, digits and `.`, `_`, `:`, `-`: safe in logs, headers and JSON alike. */
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The request's correlation id: the client's `X-Correlation-Id` when it is well-formed (see
+ * {@link CORRELATION_ID}), else the API's request id. A malformed one is not an error: it is
+ * replaced, and the response header says by what.
+ */
+export const readCorrelationId = (event: APIGatewayProxyEventV2): string => {
+  const given = header(event, CORRELATION_ID_HEADER);
+  return given !== undefined && CORRELATION_ID.test(given) ? given : event.requestContext.requestId;
+};
+
+/**
+ * Wraps a route: Lambda context and the correlation id in the logs, every throw through the one
+ * error mapper, and the correlation id echoed on every answer, refusals and errors included.
+ */
 export const httpHandler =
-  (logger: Logger, handle: (event: APIGatewayProxyEventV2) => Promise<HttpResponse>): HttpHandler =>
+  (logger: Logger, handle: (event: APIGatewayProxyEventV2, request: RequestInfo) => Promise<HttpResponse>): HttpHandler =>
   async (event, context) => {
     logger.addContext(context);
-    logger.appendKeys({ route: event.routeKey, requestId: event.requestContext.requestId });
+    const correlationId = readCorrelationId(event);
+    logger.appendKeys({ route: event.routeKey, requestId: event.requestContext.requestId, correlationId });
     try {
-      return await handle(event);
-    } catch (error: unknown) {
-      return toErrorResponse(error, logger);
+      let response: HttpResponse;
+      try {
+        response = await handle(event, { correlationId });
+      } catch (error: unknown) {
+        response = toErrorResponse(error, logger);
+      }
+      return { ...response, headers: { ...response.headers, [CORRELATION_ID_HEADER]: correlationId } };
     } finally {
       logger.resetKeys();
     }

@@ -40,7 +40,7 @@ export const createOrderCommandHandler = <TSchema extends z.ZodType>(
   schema: TSchema,
   toCommand: (body: z.infer<TSchema>) => OrderCommand,
 ): HttpHandler =>
-  httpHandler(log, async (event) => {
+  httpHandler(log, async (event, { correlationId }) => {
     const caller = callers(event);
     const body = readJsonBody(event) ?? {};
     const command = toCommand(parseWith(schema, body));
@@ -55,6 +55,7 @@ export const createOrderCommandHandler = <TSchema extends z.ZodType>(
     const outcome = await commands.apply(caller, orderId, command, {
       ...(expectedVersion === undefined ? {} : { expectedVersion }),
       ...(idempotency === undefined ? {} : { idempotency }),
+      correlationId,
     });
     countAccepted(metrics, outcome);
     log.info(outcome.replayed ? 'Order command replayed' : 'Order command applied', {

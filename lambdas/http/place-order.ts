@@ -12,7 +12,7 @@ import { parseWith, placeOrderBody } from './schemas';
  * A customer may leave `customerId` out (it is then their `sub`); staff must give it.
  */
 export const createPlaceOrderHandler = (commands: OrderCommands, log: Logger, metrics: Metrics, callers: CallerReader): HttpHandler =>
-  httpHandler(log, async (event) => {
+  httpHandler(log, async (event, { correlationId }) => {
     const caller = callers(event);
     const body = readJsonBody(event);
     if (body === undefined) {
@@ -24,7 +24,7 @@ export const createPlaceOrderHandler = (commands: OrderCommands, log: Logger, me
     const outcome = await commands.place(
       caller,
       { customerId, currency: request.currency, items: request.items },
-      { ...(idempotency === undefined ? {} : { idempotency }) },
+      { ...(idempotency === undefined ? {} : { idempotency }), correlationId },
     );
     countAccepted(metrics, outcome);
     log.info(outcome.replayed ? 'Order placement replayed' : 'Order placed', {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { tracedHeaderToKeep } from './trace-header';
 
 /**
  * The outbox item, as the write path stores it and the relay and reconciler read it.
@@ -33,6 +34,11 @@ export interface OutboxItem {
   /** Read-model repairs the audit has asked for at this version, and the last one (backoff). */
   readonly repairCount?: number;
   readonly lastRepairAt?: string;
+  /**
+   * The X-Ray trace header of the request that wrote the event (see `trace-header.ts`), set as
+   * the `PutEvents` entry's `TraceHeader`; absent when the write was not traced or not sampled.
+   */
+  readonly traceHeader?: string;
 }
 
 /**
@@ -99,16 +105,24 @@ export const pendingShardFor = (aggregateId: string, shards: number): string => 
   return String(digest.readUInt32BE(0) % shards);
 };
 
-export const newPendingOutboxItem = (event: OutboxEvent, pendingShards: number, now: Date): OutboxItem => ({
-  aggregateId: event.detail.aggregateId,
-  version: event.detail.version,
-  eventId: event.detail.eventId,
-  aggregateType: event.detail.aggregateType,
-  source: event.source,
-  detailType: event.detailType,
-  occurredAt: event.detail.occurredAt,
-  detail: JSON.stringify(event.detail),
-  status: 'PENDING',
-  pendingShard: pendingShardFor(event.detail.aggregateId, pendingShards),
-  pendingSince: now.toISOString(),
-});
+/**
+ * A new pending item. `traceHeader` is stored only when it is a well-formed X-Ray header of a
+ * sampled request (see {@link tracedHeaderToKeep}).
+ */
+export const newPendingOutboxItem = (event: OutboxEvent, pendingShards: number, now: Date, traceHeader?: string): OutboxItem => {
+  const kept = tracedHeaderToKeep(traceHeader);
+  return {
+    aggregateId: event.detail.aggregateId,
+    version: event.detail.version,
+    eventId: event.detail.eventId,
+    aggregateType: event.detail.aggregateType,
+    source: event.source,
+    detailType: event.detailType,
+    occurredAt: event.detail.occurredAt,
+    detail: JSON.stringify(event.detail),
+    status: 'PENDING',
+    pendingShard: pendingShardFor(event.detail.aggregateId, pendingShards),
+    pendingSince: now.toISOString(),
+    ...(kept === undefined ? {} : { traceHeader: kept }),
+  };
+};

@@ -111,8 +111,7 @@ export class EventBridgePublisher {
     const failedAggregates = new Set<string>();
     let pending: Pending<T>[] = [];
     for (const item of wave) {
-      const entry = toEntry(item, this.options.eventBusName);
-      const size = entrySize(entry);
+      const { entry, size } = this.entryOf(item);
       if (size > this.maxRequestBytes) {
         outcome.failed.push({
           item,
@@ -158,6 +157,18 @@ export class EventBridgePublisher {
       pending = retry;
     }
     return failedAggregates;
+  }
+
+  /**
+   * The item's entry and its size. The trace header is a convenience: an entry that fits only
+   * without it goes out without it, rather than being refused as too large.
+   */
+  private entryOf(item: PublishableItem): { entry: PutEventsRequestEntry; size: number } {
+    const entry = toEntry(item, this.options.eventBusName);
+    const size = entrySize(entry);
+    if (size <= this.maxRequestBytes || entry.TraceHeader === undefined) return { entry, size };
+    const { TraceHeader: _dropped, ...untraced } = entry;
+    return { entry: untraced, size: entrySize(untraced) };
   }
 
   /**

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { ParkedRetry, RetryParkedReport } from './parked-retry';
 import type { OutboxParker, ParkedStats } from './parker';
 import type { OutboxSweeper, SweepReport } from './reconciler';
+import { correlationIdOf } from './trace-header';
 
 /** What an audit is given: its window, the grace period, its share of the run's time, its caps. */
 export interface AuditRunOptions {
@@ -48,7 +49,7 @@ const invocation = z
 
 export type ReconcilerResult<TAudit> = {
   retried?: Omit<RetryParkedReport, 'failures'> & { failed: number };
-  sweep?: Omit<SweepReport, 'failed'> & { failed: number };
+  sweep?: Omit<SweepReport, 'failed' | 'republishedItems'> & { failed: number };
   sweepError?: string;
   audit?: TAudit;
   auditError?: string;
@@ -81,7 +82,12 @@ export const createReconcilerHandler =
         try {
           const retried = await parts.retry.retry({ maxAggregates: options.maxItems ?? settings.maxItems, deadline, ...(options.aggregateId === undefined ? {} : { aggregateId: options.aggregateId }) });
           for (const failure of retried.failures) {
-            logger.error('Parked outbox item refused again', { aggregateId: failure.item.aggregateId, version: failure.item.version, errorCode: failure.errorCode });
+            logger.error('Parked outbox item refused again', {
+              aggregateId: failure.item.aggregateId,
+              version: failure.item.version,
+              errorCode: failure.errorCode,
+              correlationId: correlationIdOf(failure.item.detail),
+            });
           }
           const { failures, ...counts } = retried;
           result.retried = { ...counts, failed: failures.length };
@@ -99,9 +105,13 @@ export const createReconcilerHandler =
             version: failure.item.version,
             errorCode: failure.errorCode,
             permanent: failure.permanent,
+            correlationId: correlationIdOf(failure.item.detail),
           });
         }
-        result.sweep = { ...sweep, failed: sweep.failed.length };
+        // The relay missed these (each one is worth a line: it says which request's event was late).
+        for (const item of sweep.republishedItems) logger.info('Outbox item republished', { ...item });
+        const { republishedItems: _items, ...counts } = sweep;
+        result.sweep = { ...counts, failed: sweep.failed.length };
         metrics.addMetric('Republished', MetricUnit.Count, sweep.republished);
         metrics.addMetric('ItemsParked', MetricUnit.Count, sweep.parked);
         metrics.addMetric('OldestPendingAge', MetricUnit.Milliseconds, sweep.oldestPendingAgeMs);

@@ -4,6 +4,7 @@ import type { OutboxDispatcher } from './dispatcher';
 import { OUTBOX_PENDING_INDEX, type OutboxItem, PENDING_SHARD_CEILING } from './item';
 import type { MarkOutcome } from './marker';
 import type { PublishFailure } from './publisher';
+import { correlationIdOf } from './trace-header';
 
 export interface SweepOptions {
   /** Items pending for less than this are left to the relay. */
@@ -18,6 +19,8 @@ export interface SweepReport {
   /** Items the pending-index queries returned: the run's read cost. */
   readonly itemsRead: number;
   readonly republished: number;
+  /** Which items were republished, by key and correlation id (for the run's log lines, never payloads). */
+  readonly republishedItems: readonly RepublishedItem[];
   /** Items parked by this run: refused for good, or held behind a parked version. */
   readonly parked: number;
   readonly failed: readonly PublishFailure<OutboxItem>[];
@@ -26,6 +29,13 @@ export interface SweepReport {
   readonly leftForNextRun: boolean;
   /** Age of the oldest pending item seen, grace or not; 0 when nothing is pending. */
   readonly oldestPendingAgeMs: number;
+}
+
+export interface RepublishedItem {
+  readonly aggregateId: string;
+  readonly version: number;
+  readonly eventId: string;
+  readonly correlationId?: string;
 }
 
 /** Rounds a run may take when parking keeps freeing room (each round re-reads the index). */
@@ -54,7 +64,14 @@ export class OutboxSweeper {
   public async sweep(options: SweepOptions): Promise<SweepReport> {
     const started = this.now();
     const cutoff = new Date(started.getTime() - options.graceSeconds * 1000).toISOString();
-    const report = { itemsRead: 0, republished: 0, parked: 0, failed: [] as PublishFailure<OutboxItem>[], mark: { marked: 0, alreadyMarked: 0, failed: 0 } };
+    const report = {
+      itemsRead: 0,
+      republished: 0,
+      republishedItems: [] as RepublishedItem[],
+      parked: 0,
+      failed: [] as PublishFailure<OutboxItem>[],
+      mark: { marked: 0, alreadyMarked: 0, failed: 0 },
+    };
     let oldest: string | undefined;
     let shards = Array.from({ length: PENDING_SHARD_CEILING }, (_, shard) => String(shard));
     let more = false;
@@ -100,6 +117,12 @@ export class OutboxSweeper {
 
       const outcome = await this.dispatcher.dispatch(batch);
       report.republished += outcome.published.length;
+      report.republishedItems.push(
+        ...outcome.published.map(({ aggregateId, version, eventId, detail }) => {
+          const correlationId = correlationIdOf(detail);
+          return { aggregateId, version, eventId, ...(correlationId === undefined ? {} : { correlationId }) };
+        }),
+      );
       report.parked += outcome.parked.length;
       report.failed.push(...outcome.failures);
       report.mark = addMarks(report.mark, outcome.mark);

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { OutboxRelay } from './relay';
+import { correlationIdOf } from './trace-header';
 
 export type RelayHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse>;
 
@@ -16,13 +17,19 @@ export const createOutboxRelayHandler =
     try {
       const { response, report, failures, parked } = await relay.relay(event.Records);
       for (const item of parked) {
-        logger.error('Outbox item parked', { aggregateId: item.aggregateId, version: item.version, errorCode: item.errorCode });
+        logger.error('Outbox item parked', {
+          aggregateId: item.aggregateId,
+          version: item.version,
+          errorCode: item.errorCode,
+          correlationId: correlationIdOf(item.item.detail),
+        });
       }
       for (const failure of failures) {
         logger.error('Outbox item not published', {
           aggregateId: failure.item.aggregateId,
           version: failure.item.version,
           eventId: failure.item.eventId,
+          correlationId: correlationIdOf(failure.item.detail),
           sequenceNumber: failure.item.sequenceNumber,
           errorCode: failure.errorCode,
           errorMessage: failure.errorMessage,

@@ -8,6 +8,7 @@ import type { MarkOutcome } from './marker';
 import type { ParkRequest } from './parker';
 import type { PublishFailure } from './publisher';
 import { type OutboxStatusReader, RecentlyPublished, keyOf } from './status';
+import { validTraceHeader } from './trace-header';
 
 /** An outbox item as the stream carries it, with the record it came in. */
 export interface StreamedItem {
@@ -18,6 +19,7 @@ export interface StreamedItem {
   readonly detailType: string;
   readonly detail: string;
   readonly occurredAt: string;
+  readonly traceHeader?: string;
   readonly sequenceNumber: string;
 }
 
@@ -62,7 +64,7 @@ export interface RelayResult {
   readonly response: DynamoDBBatchResponse;
   readonly report: RelayReport;
   readonly failures: readonly PublishFailure<StreamedItem>[];
-  readonly parked: readonly ParkRequest[];
+  readonly parked: readonly (ParkRequest & { readonly item: StreamedItem })[];
 }
 
 const outboxItemSchema = z.object({
@@ -73,6 +75,8 @@ const outboxItemSchema = z.object({
   detailType: z.string().min(1),
   detail: z.string().min(2),
   occurredAt: z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'is not a time'),
+  // Tracing never makes an item unpublishable: a malformed header is left out.
+  traceHeader: z.unknown().optional(),
 });
 
 /**
@@ -232,5 +236,7 @@ const parse = (record: DynamoDBRecord): Parsed => {
       },
     };
   }
-  return { kind: 'item', item: { ...result.data, sequenceNumber } };
+  const { traceHeader: rawTraceHeader, ...item } = result.data;
+  const traceHeader = validTraceHeader(rawTraceHeader);
+  return { kind: 'item', item: { ...item, ...(traceHeader === undefined ? {} : { traceHeader }), sequenceNumber } };
 };

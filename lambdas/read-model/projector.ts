@@ -34,6 +34,8 @@ const orderEvent = z.object({
   'detail-type': z.enum(ORDER_EVENT_TYPES),
   detail: z.object({
     eventId: z.string().min(1),
+    // Only for the logs: an event without one (a repair), or with an odd one, still projects.
+    correlationId: z.unknown().optional(),
     aggregateType: z.literal(ORDER_AGGREGATE_TYPE),
     aggregateId: z.string().min(1),
     version: z.number().int().positive(),
@@ -46,6 +48,8 @@ export interface ProjectionReport {
   readonly aggregateId: string;
   readonly version: number;
   readonly eventId: string;
+  /** The envelope's `correlationId`, when it has one. */
+  readonly correlationId?: string;
   readonly outcome: ProjectionOutcome['kind'];
   /** Versions skipped over by this apply (0 when the previous version was the one before). */
   readonly gap: number;
@@ -79,6 +83,7 @@ export class OrderProjector {
       aggregateId: detail.aggregateId,
       version: detail.version,
       eventId: detail.eventId,
+      ...(typeof detail.correlationId === 'string' ? { correlationId: detail.correlationId.slice(0, 128) } : {}),
       outcome: outcome.kind,
       gap,
       lagMs: this.now().getTime() - Date.parse(detail.occurredAt),

@@ -17,6 +17,7 @@ import {
   placeOrder,
   systemClock,
 } from '../domain/order';
+import { withCorrelationId } from '../domain/events';
 import { IdempotencyKeyTakenError, StaleVersionError, WriteConflictError } from './errors';
 import type { IdempotencyKey, IdempotencyRequest, OrderRepository, StoredOutcome } from './ports';
 
@@ -48,6 +49,12 @@ export interface CommandContext {
   /** The version the client says the order is at (`If-Match`). */
   readonly expectedVersion?: number;
   readonly idempotency?: IdempotencyRequest;
+  /**
+   * The request's correlation id, written into the event's envelope. It is not part of the
+   * idempotency fingerprint: a retry under another correlation id is still the same request,
+   * and replays the first one's outcome.
+   */
+  readonly correlationId?: string;
 }
 
 /**
@@ -149,7 +156,7 @@ export class OrderCommands {
       // condition fails when the key already has an outcome, and the record comes back with the
       // failure, so a duplicate needs no lookup of its own, and no lookup can go stale before the
       // commit it was meant to guard.
-      const change = await decide();
+      const change = withCorrelation(await decide(), context.correlationId);
       try {
         await this.repository.commit(
           change,
@@ -194,6 +201,9 @@ const mayBeLostToTheOriginal = (error: unknown): boolean =>
   error instanceof VersionMismatchError ||
   error instanceof OrderNotFoundError ||
   error instanceof ConcurrentUpdateError;
+
+const withCorrelation = (change: OrderChange, correlationId: string | undefined): OrderChange =>
+  correlationId === undefined ? change : { ...change, event: withCorrelationId(change.event, correlationId) };
 
 /** Keys belong to their caller: the same key from two callers is two keys. */
 const ownedBy = (caller: Caller, request: IdempotencyRequest): IdempotencyKey => ({ owner: caller.sub, key: request.key });

@@ -1,5 +1,5 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type DynamoOrderRepository, idempotencyRecordKey } from '../../lambdas/adapters/dynamodb-order-repository';
 import { OrderNotFoundError } from '../../lambdas/domain/errors';
 import { type OrderChange, applyCommand, placeOrder } from '../../lambdas/domain/order';
@@ -118,5 +118,46 @@ describe('DynamoOrderRepository.commit', () => {
 
     expect(error).toBeInstanceOf(StaleVersionError);
     expect(await countAll(doc, tables)).toEqual(before);
+  });
+});
+
+describe('DynamoOrderRepository.commit and the trace header', () => {
+  const header = (parent: string) => `Root=1-5759e988-bd862e3fe1be46a994272793;Parent=${parent};Sampled=1;Lineage=a87bd80c:1`;
+
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it("stores each invocation's _X_AMZN_TRACE_ID on the outbox item, read at the commit, not at start", async () => {
+    const first = newOrder();
+    const second = newOrder();
+
+    vi.stubEnv('_X_AMZN_TRACE_ID', header('53995c3f42cd8ad8'));
+    await repository.commit(first);
+    vi.stubEnv('_X_AMZN_TRACE_ID', header('0123456789abcdef'));
+    await repository.commit(second);
+
+    expect((await outboxOf(doc, tables.outbox, first.order.id))[0]?.traceHeader).toBe(header('53995c3f42cd8ad8'));
+    expect((await outboxOf(doc, tables.outbox, second.order.id))[0]?.traceHeader).toBe(header('0123456789abcdef'));
+  });
+
+  it('writes no trace header when the invocation has none', async () => {
+    const change = newOrder();
+
+    vi.stubEnv('_X_AMZN_TRACE_ID', undefined);
+    await repository.commit(change);
+
+    expect((await outboxOf(doc, tables.outbox, change.order.id))[0]).not.toHaveProperty('traceHeader');
+  });
+
+  it('drops a malformed trace header and still commits', async () => {
+    const change = newOrder();
+
+    vi.stubEnv('_X_AMZN_TRACE_ID', 'Root=not-a-trace;Parent=zz;Sampled=yes');
+    await repository.commit(change);
+
+    const [event] = await outboxOf(doc, tables.outbox, change.order.id);
+    expect(event).toMatchObject({ status: 'PENDING', eventId: change.event.detail.eventId });
+    expect(event).not.toHaveProperty('traceHeader');
   });
 });

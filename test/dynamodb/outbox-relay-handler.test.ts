@@ -20,14 +20,14 @@ afterEach(async () => {
 const context = { functionName: 'relay', awsRequestId: 'r-1' } as unknown as Context;
 
 describe('the relay Lambda handler', () => {
-  it('emits the relay metrics and logs each unpublished and parked item by id, never by payload', async () => {
+  it('emits the relay metrics and logs each unpublished and parked item by id and correlation id, never by payload', async () => {
     fixture = await startRelayFixture();
     const repository = testRepository(fixture.doc, fixture.tables);
     for (let i = 0; i < 3; i++) {
       await repository.commit(placeOrder({ customerId: 'c', currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 1 }] }));
     }
     const { sequenceNumber: _seq, ...huge } = outboxItem('order-huge', 1, 300 * 1024);
-    await fixture.doc.send(new PutCommand({ TableName: fixture.tables.outbox, Item: huge }));
+    await fixture.doc.send(new PutCommand({ TableName: fixture.tables.outbox, Item: { ...huge, detail: JSON.stringify({ ...(JSON.parse(huge.detail) as object), correlationId: 'req-huge' }) } }));
     const records = await fixture.captureRecords();
     const metrics = new Metrics({ namespace: 'test', serviceName: 'outbox' });
     const emitted = captureMetrics(metrics);
@@ -58,8 +58,8 @@ describe('the relay Lambda handler', () => {
     expect(errors.mock.calls.map(([message]) => message)).toEqual(['Outbox item parked', 'Outbox item not published']);
     const [, parked] = errors.mock.calls[0] as [string, Record<string, unknown>];
     const [, fields] = errors.mock.calls[1] as [string, Record<string, unknown>];
-    expect(parked).toEqual({ aggregateId: 'order-huge', version: 1, errorCode: 'EntryTooLarge' });
-    expect(fields).toMatchObject({ aggregateId: 'order-huge', version: 1, errorCode: 'EntryTooLarge', permanent: true });
+    expect(parked).toEqual({ aggregateId: 'order-huge', version: 1, errorCode: 'EntryTooLarge', correlationId: 'req-huge' });
+    expect(fields).toMatchObject({ aggregateId: 'order-huge', version: 1, errorCode: 'EntryTooLarge', permanent: true, correlationId: 'req-huge' });
     expect(JSON.stringify(errors.mock.calls)).not.toContain('padding');
   });
 });

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoReadModel } from '../../lambdas/adapters/dynamodb-read-model';
+import { withCorrelationId } from '../../lambdas/domain/events';
 import { type OrderChange, applyCommand, placeOrder } from '../../lambdas/domain/order';
 import { OutboxReader } from '../../lambdas/outbox/reader';
 import { OrderProjector } from '../../lambdas/read-model/projector';
@@ -64,6 +65,17 @@ describe('the projector on DynamoDB Local', () => {
 
     expect(report).toMatchObject({ outcome: 'applied', gap: 1, version: 3 });
     expect(await readModel.get(v3.order.id)).toEqual(v3.order);
+  });
+
+  it("reports the envelope's correlation id, and projects an event without one all the same", async () => {
+    const [v1, v2] = history() as [OrderChange, OrderChange, OrderChange];
+
+    const correlated = await projector.project(delivered({ ...v1, event: withCorrelationId(v1.event, 'req-42') }));
+    const uncorrelated = await projector.project(delivered(v2));
+
+    expect(correlated).toMatchObject({ outcome: 'applied', correlationId: 'req-42' });
+    expect(uncorrelated.outcome).toBe('applied');
+    expect(uncorrelated).not.toHaveProperty('correlationId');
   });
 
   it('refuses an event whose state is not the aggregate at that version', async () => {

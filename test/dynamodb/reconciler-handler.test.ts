@@ -1,8 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type AuditReport, OrdersAudit, type ReadModelRepairer } from '../../lambdas/adapters/dynamodb-orders-audit';
+import { withCorrelationId } from '../../lambdas/domain/events';
 import { type OrderChange, placeOrder } from '../../lambdas/domain/order';
 import type { OutboxItem } from '../../lambdas/outbox/item';
 import { ParkedRetry } from '../../lambdas/outbox/parked-retry';
@@ -60,6 +61,47 @@ const handlerOf = <T extends object>(f: RelayFixture, audit?: Audit<T>, metrics 
   );
 
 describe('the reconciler handler', () => {
+  it('logs each item the sweep republished with its correlation id, and keeps the list out of the result', async () => {
+    fixture = await startRelayFixture();
+    const change = place();
+    await testRepository(fixture.doc, fixture.tables).commit({ ...change, event: withCorrelationId(change.event, 'req-late') });
+    const logger = new Logger({ logLevel: 'SILENT' });
+    const infos = vi.spyOn(logger, 'info');
+    const handler = createReconcilerHandler(
+      { sweeper: new OutboxSweeper(fixture.doc, fixture.tables.outbox, fixture.dispatcher), parker: fixture.parker, retry: new ParkedRetry(fixture.publisher, fixture.parker) },
+      settings,
+      logger,
+      new Metrics({ namespace: 'test', serviceName: 'outbox' }),
+    );
+
+    const result = await handler({}, contextWith(60_000));
+
+    expect(infos.mock.calls.filter(([message]) => message === 'Outbox item republished').map(([, fields]) => fields)).toEqual([
+      { aggregateId: change.order.id, version: 1, eventId: change.event.detail.eventId, correlationId: 'req-late' },
+    ]);
+    expect(result.sweep).toMatchObject({ republished: 1 });
+    expect(result.sweep).not.toHaveProperty('republishedItems');
+  });
+
+  it('logs an item the sweep could not republish with its correlation id', async () => {
+    fixture = await startRelayFixture({ bus: { entryFault: () => ({ code: 'InvalidArgument', message: 'refused' }) } });
+    const change = place();
+    await testRepository(fixture.doc, fixture.tables).commit({ ...change, event: withCorrelationId(change.event, 'req-sweep') });
+    const logger = new Logger({ logLevel: 'SILENT' });
+    const errors = vi.spyOn(logger, 'error');
+    const handler = createReconcilerHandler(
+      { sweeper: new OutboxSweeper(fixture.doc, fixture.tables.outbox, fixture.dispatcher), parker: fixture.parker, retry: new ParkedRetry(fixture.publisher, fixture.parker) },
+      settings,
+      logger,
+      new Metrics({ namespace: 'test', serviceName: 'outbox' }),
+    );
+
+    await handler({}, contextWith(60_000));
+
+    const line = errors.mock.calls.find(([message]) => message === 'Outbox item not republished');
+    expect(line?.[1]).toMatchObject({ aggregateId: change.order.id, version: 1, errorCode: 'InvalidArgument', correlationId: 'req-sweep' });
+  });
+
   it('still sweeps when the audit throws, and reports the audit failure as a metric', async () => {
     fixture = await startRelayFixture();
     await commit(fixture, 3);

@@ -27,7 +27,7 @@ describe('POST /orders', () => {
   });
 
   it('writes exactly one OrderPlaced event carrying the order as state', async () => {
-    const order = await ctx.placeOrder();
+    const order = await ctx.placeOrder({}, { 'x-correlation-id': 'orders-api-place' });
 
     const events = await outboxOf(ctx.doc, ctx.tables.outbox, order.id);
 
@@ -42,6 +42,7 @@ describe('POST /orders', () => {
     });
     expect(JSON.parse(event?.detail as string)).toEqual({
       eventId: event?.eventId,
+      correlationId: 'orders-api-place',
       aggregateType: 'Order',
       aggregateId: order.id,
       version: 1,

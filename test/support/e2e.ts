@@ -92,6 +92,8 @@ export interface E2eOptions {
   /** Check one outbox event per order version at the end. @default true */
   readonly checkInvariant?: boolean;
   readonly environmentOverrides?: Record<string, string>;
+  /** Every line a local function writes (its Powertools JSON logs), with the function's name. @default - dropped */
+  readonly functionLog?: (name: string, line: string) => void;
   /** Who the context's own requests come from. @default CUSTOMER (`c-1`) */
   readonly caller?: Caller;
 }
@@ -105,6 +107,7 @@ export const startE2e = async (options: E2eOptions = {}): Promise<E2eContext> =>
     tablePrefix: uniquePrefix(),
     pollIntervalMs: 50,
     log: options.log ?? (() => undefined),
+    ...(options.functionLog === undefined ? {} : { functionLog: options.functionLog }),
     ...(options.environmentOverrides === undefined ? {} : { environmentOverrides: options.environmentOverrides }),
   });
   const client = testDynamoClient();

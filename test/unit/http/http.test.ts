@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { ConcurrentUpdateError } from '../../../lambdas/domain/errors';
-import { readIdempotency, readIfMatch, toErrorResponse } from '../../../lambdas/http/http';
+import { httpHandler, json, readCorrelationId, readIdempotency, readIfMatch, toErrorResponse } from '../../../lambdas/http/http';
 
 const logger = new Logger({ logLevel: 'SILENT' });
 
@@ -60,5 +60,74 @@ describe('readIdempotency', () => {
     expect(readIdempotency(event({ 'idempotency-key': 'k' }), undefined)?.fingerprint).toBe(
       readIdempotency(event({ 'idempotency-key': 'k' }), {})?.fingerprint,
     );
+  });
+});
+
+describe('correlation ids', () => {
+  const requestId = 'Jw9Xyi4LIAMEbVQ=';
+  const withRequestId = (headers: Record<string, string>): APIGatewayProxyEventV2 =>
+    ({ headers, rawPath: '/orders', routeKey: 'POST /orders', requestContext: { requestId, http: { method: 'POST' } } }) as unknown as APIGatewayProxyEventV2;
+  const context = { functionName: 'f', awsRequestId: 'r' } as unknown as Context;
+
+  it.each(['req-42', 'a', 'trace:2026.11.27_A-b', 'x'.repeat(128)])('takes the client’s well-formed X-Correlation-Id %s', (id) => {
+    expect(readCorrelationId(withRequestId({ 'x-correlation-id': id }))).toBe(id);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['too long', 'x'.repeat(129)],
+    ['with a space', 'req 42'],
+    ['with a slash', 'req/42'],
+    ['not ASCII', 'reqé'],
+  ])('replaces a malformed X-Correlation-Id (%s) with the request id, without refusing the request', (_name, id) => {
+    expect(readCorrelationId(withRequestId({ 'x-correlation-id': id }))).toBe(requestId);
+  });
+
+  it('uses the request id when there is no X-Correlation-Id', () => {
+    expect(readCorrelationId(withRequestId({}))).toBe(requestId);
+  });
+
+  it('echoes the correlation id on a success and hands it to the route', async () => {
+    let seen: string | undefined;
+    const handler = httpHandler(logger, async (_event, { correlationId }) => {
+      seen = correlationId;
+      return json(200, {});
+    });
+
+    const response = await handler(withRequestId({ 'x-correlation-id': 'req-42' }), context);
+
+    expect(seen).toBe('req-42');
+    expect(response.headers['x-correlation-id']).toBe('req-42');
+  });
+
+  it.each([
+    ['a domain refusal', new ConcurrentUpdateError('o-1', 6), 409],
+    ['an unknown failure', new TypeError('boom'), 500],
+  ])('echoes the correlation id on %s', async (_name, error, status) => {
+    const handler = httpHandler(logger, async () => {
+      throw error;
+    });
+
+    const response = await handler(withRequestId({ 'x-correlation-id': 'req-42' }), context);
+
+    expect(response.statusCode).toBe(status);
+    expect(response.headers['x-correlation-id']).toBe('req-42');
+  });
+
+  it('echoes the request id that replaced a malformed one, on a refusal too', async () => {
+    const handler = httpHandler(logger, async () => {
+      throw new ConcurrentUpdateError('o-1', 6);
+    });
+
+    const response = await handler(withRequestId({ 'x-correlation-id': 'no spaces allowed' }), context);
+
+    expect(response.headers['x-correlation-id']).toBe(requestId);
+  });
+
+  it('keeps the correlation id out of the idempotency fingerprint', () => {
+    const a = readIdempotency(event({ 'idempotency-key': 'k', 'x-correlation-id': 'first' }), { a: 1 });
+    const b = readIdempotency(event({ 'idempotency-key': 'k', 'x-correlation-id': 'retry' }), { a: 1 });
+
+    expect(a).toEqual(b);
   });
 });

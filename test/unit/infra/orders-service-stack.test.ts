@@ -281,6 +281,22 @@ describe('OrdersServiceStack functions', () => {
     });
   });
 
+  it('traces every function actively with the Powertools Tracer, a service name and no responses in traces', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+
+    expect(functions).toHaveLength(9);
+    for (const fn of functions) {
+      const properties = fn.Properties as { TracingConfig?: unknown; Environment: { Variables: Record<string, unknown> } };
+      expect(properties.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(properties.Environment.Variables).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: expect.stringMatching(/^\S+$/),
+        POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
+      });
+      // Tracing is on wherever Lambda runs it: nothing turns the tracer off in the deployed stack.
+      expect(properties.Environment.Variables).not.toHaveProperty('POWERTOOLS_TRACE_ENABLED');
+    }
+  });
+
   it('names the API functions service "orders" in Powertools', () => {
     template.resourcePropertiesCountIs(
       'AWS::Lambda::Function',

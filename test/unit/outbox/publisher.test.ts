@@ -1,5 +1,6 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { entrySize, toEntry } from '../../../lambdas/outbox/entries';
 import { ENTRY_TOO_LARGE, EventBridgePublisher, type EventBridgePublisherOptions } from '../../../lambdas/outbox/publisher';
 import { type LocalEventBridge, seededRandom, startLocalEventBridge } from '../../../local/events/bus';
 import { localEventBridgeClient, outboxItem } from '../../support/eventbridge';
@@ -130,6 +131,16 @@ describe('EventBridgePublisher', () => {
     expect(outcome.blocked).toEqual([next]);
     expect(outcome.published.map((item) => item.aggregateId)).toEqual(['order-fine']);
     expect(bus.calls.every((call) => call.status === 200)).toBe(true);
+  });
+
+  it('sends an entry that fits only without its trace header without it, rather than refusing it', async () => {
+    const item = { ...outboxItem('order-traced', 1), traceHeader: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1' };
+    const { traceHeader: _header, ...untraced } = item;
+
+    const outcome = await publisher({ maxRequestBytes: entrySize(toEntry(untraced, 'orders')) }).publish([item]);
+
+    expect(outcome.failed).toEqual([]);
+    expect(outcome.published).toEqual([item]);
   });
 
   it('publishes the versions of one aggregate lowest first, one wave at a time', async () => {

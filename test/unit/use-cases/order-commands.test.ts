@@ -441,3 +441,36 @@ describe('OrderCommands keys idempotency by caller', () => {
     expect(retry).toEqual({ ...original, replayed: true });
   });
 });
+
+describe('OrderCommands and the correlation id', () => {
+  it("writes the request's correlation id into the event's envelope, right after eventId", async () => {
+    const { repository } = repositoryWith();
+    const commands = new OrderCommands(repository, noDelay);
+
+    await commands.apply(staff, order.id, { type: 'confirm' }, { correlationId: 'req-42' });
+
+    const [event] = repository.events;
+    expect(event?.detail.correlationId).toBe('req-42');
+    expect(Object.keys(event?.detail ?? {}).slice(0, 2)).toEqual(['eventId', 'correlationId']);
+  });
+
+  it('writes no correlation id when the command has none', async () => {
+    const { repository } = repositoryWith();
+    const commands = new OrderCommands(repository, noDelay);
+
+    await commands.place(staff, placeCommand);
+
+    expect(repository.events[0]?.detail).not.toHaveProperty('correlationId');
+  });
+
+  it('replays a keyed retry sent under another correlation id, writing no second event', async () => {
+    const { repository } = repositoryWith();
+    const commands = new OrderCommands(repository, noDelay);
+
+    const first = await commands.place(staff, placeCommand, { idempotency: keyed, correlationId: 'first' });
+    const retry = await commands.place(staff, placeCommand, { idempotency: keyed, correlationId: 'retry' });
+
+    expect(retry).toEqual({ ...first, replayed: true });
+    expect(repository.events.map((event) => event.detail.correlationId)).toEqual(['first']);
+  });
+});
