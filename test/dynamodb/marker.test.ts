@@ -32,7 +32,8 @@ const get = async (key: { aggregateId: string; version: number }) =>
 describe('marking published outbox items', () => {
   it('marks every item more than its concurrency: published, TTL set, out of the pending index', async () => {
     const keys = await pending(53);
-    const at = new Date('2026-11-27T06:30:00.000Z');
+    // Relative to the real clock: DynamoDB Local's TTL deletes an item soon after its expiresAt.
+    const at = new Date();
 
     const outcome = await new OutboxMarker(doc, { tableName: tables.outbox, retentionSeconds: 3600 }).markPublished(keys, at);
 
@@ -52,13 +53,13 @@ describe('marking published outbox items', () => {
   it('leaves a published, a parked and a removed item exactly as they are (a late duplicate)', async () => {
     const [published, parked, removed, fresh] = (await pending(4)) as [never, never, never, never];
     const marker = new OutboxMarker(doc, { tableName: tables.outbox });
-    await marker.markPublished([published], new Date('2026-11-27T06:00:00.000Z'));
+    await marker.markPublished([published], new Date(Date.now() - 3_600_000));
     const publishedBefore = await get(published);
     await doc.send(new PutCommand({ TableName: tables.outbox, Item: { ...(await get(parked)), status: 'PARKED', pendingShard: undefined } }));
     const parkedBefore = await get(parked);
     const removedKey = { aggregateId: 'mark-never-written', version: 1 };
 
-    const outcome = await marker.markPublished([published, parked, removedKey, fresh, removed], new Date('2026-11-27T07:00:00.000Z'));
+    const outcome = await marker.markPublished([published, parked, removedKey, fresh, removed], new Date());
 
     expect(outcome).toEqual({ marked: 2, alreadyMarked: 3, failed: 0 });
     expect(await get(published)).toEqual(publishedBefore);
