@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { startLocalStack } from '../local/stack';
+import { startOrdersStack } from '../local/apps/orders-stack';
 import { LagTracker, lagTable, localToken, orderBody } from './lag';
 import { type Percentiles, epochMs, fixed, percentiles, row } from './stats';
 
@@ -44,7 +44,7 @@ interface Half {
  * unkeyed, unkeyed, keyed: run back to back, whichever ran first came out slower.
  */
 export const benchApiLoad = async (connections: number, durationSeconds: number): Promise<ApiLoadFigures> => {
-  const stack = await startLocalStack({ port: 0, log: () => undefined });
+  const stack = await startOrdersStack({ port: 0, log: () => undefined });
   try {
     const token = await localToken(stack.url, 'bench-load');
     const runId = Date.now().toString(36);

@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../lambdas/adapters/dynamodb-client';
-import { type LocalStack, startLocalStack } from '../local/stack';
+import { startOrdersStack } from '../local/apps/orders-stack';
+import type { LocalStack } from '../local/stack';
 import { ordersTablesOf } from '../local/apps/orders';
 import { cdfChart } from './charts';
 import { type Percentiles, epochMs, fixed, percentiles, row } from './stats';
@@ -117,7 +118,7 @@ export const orderBody = (i: number): string =>
  */
 export const benchLag = async (orders: number, ratePerSecond: number): Promise<LagFigures> => {
   const pollIntervalMs = 250;
-  const stack = await startLocalStack({ port: 0, log: () => undefined, pollIntervalMs });
+  const stack = await startOrdersStack({ port: 0, log: () => undefined, pollIntervalMs });
   const tracker = new LagTracker(stack);
   try {
     const authorization = `Bearer ${await localToken(stack.url, 'bench-lag')}`;

@@ -3,8 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bundleCacheDir } from '../lib/esbuild-bundling';
 import { PROJECT_ROOT } from '../lib/service-function';
-import { startLocalStack } from '../local/stack';
-import { synthesizeApp } from '../local/synth';
+import { startOrdersStack, synthesizeOrdersApp } from '../local/apps/orders-stack';
 import { percentile } from './stats';
 
 export interface LocalStackFigures {
@@ -23,8 +22,8 @@ export interface LocalStackFigures {
 const timeStartup = async (force: boolean, emptyBundleCache = false): Promise<number> => {
   if (emptyBundleCache) rmSync(bundleCacheDir(PROJECT_ROOT), { recursive: true, force: true });
   const started = performance.now();
-  const assembly = await synthesizeApp({ force });
-  const stack = await startLocalStack({ port: 0, assembly, log: () => undefined });
+  const assembly = await synthesizeOrdersApp({ force });
+  const stack = await startOrdersStack({ port: 0, assembly, log: () => undefined });
   try {
     for (;;) {
       const health = await fetch(`${stack.url}/_local/health`).catch(() => undefined);
@@ -47,7 +46,7 @@ export const benchLocalStack = async (orders: number): Promise<LocalStackFigures
   const coldStartMs = await timeStartup(true);
   const warmStartMs = await timeStartup(false);
 
-  const stack = await startLocalStack({ port: 0, log: () => undefined });
+  const stack = await startOrdersStack({ port: 0, log: () => undefined });
   const seen = new Map<string, number>();
   const watcher = setInterval(() => {
     for (const accepted of stack.events) {

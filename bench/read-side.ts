@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../lambdas/adapters/dynamodb-client';
-import { startLocalStack } from '../local/stack';
+import { startOrdersStack } from '../local/apps/orders-stack';
 import { ordersTablesOf } from '../local/apps/orders';
 import { localToken, orderBody } from './lag';
 import { type Percentiles, fixed, percentiles, row } from './stats';
@@ -34,7 +34,7 @@ export interface ReadSideFigures {
  * (`projectedAt - updatedAt`) and the share of min-version reads the write model answered.
  */
 export const benchReadSide = async (orders: number, aheadReads: number): Promise<ReadSideFigures> => {
-  const stack = await startLocalStack({ port: 0, log: () => undefined });
+  const stack = await startOrdersStack({ port: 0, log: () => undefined });
   const minVersion: number[] = [];
   const plain: number[] = [];
   const plainBusy: number[] = [];

@@ -2,12 +2,13 @@ import { type IAspect, Stack } from 'aws-cdk-lib';
 import { CfnArchive, CfnRule } from 'aws-cdk-lib/aws-events';
 import { CfnEventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
-import { eventPatternProblems } from './event-pattern-validation';
+import { type EventPatternValidationOptions, eventPatternProblems } from './event-pattern-validation';
 
 /**
  * Refuses at synth the event patterns EventBridge or Lambda would refuse at deploy: the
  * `EventPattern` of every `AWS::Events::Rule` and `AWS::Events::Archive`, and each
- * `FilterCriteria.Filters[].Pattern` (a JSON string) of every `AWS::Lambda::EventSourceMapping`.
+ * `FilterCriteria.Filters[].Pattern` (a JSON string) of every `AWS::Lambda::EventSourceMapping`
+ * (against Lambda's narrower filter grammar).
  * Each problem becomes a construct validation error, so `app.synth()` throws naming the construct
  * path and the reason. Tokens are resolved first; an intrinsic (`Ref`, `Fn::*`) standing for a
  * value is an unknown but valid value.
@@ -28,15 +29,15 @@ export class EventPatternValidation implements IAspect {
       const mapping = node;
       mapping.node.addValidation({
         validate: () => filtersOf(Stack.of(mapping).resolve(mapping.filterCriteria)).flatMap(({ pattern, index }) =>
-          // Lambda's own size limit differs from EventBridge's rule quota; the grammar is the same.
-          problemsOf(pattern, `FilterCriteria.Filters[${index}].Pattern`, Number.POSITIVE_INFINITY),
+          // Lambda's own size limit differs from EventBridge's rule quota, and its grammar is narrower.
+          problemsOf(pattern, `FilterCriteria.Filters[${index}].Pattern`, { maxLength: Number.POSITIVE_INFINITY, profile: 'lambda' }),
         ),
       });
     }
   }
 }
 
-const problemsOf = (pattern: unknown, property: string, maxLength?: number): string[] => {
+const problemsOf = (pattern: unknown, property: string, options: EventPatternValidationOptions = {}): string[] => {
   let parsed: unknown = pattern;
   if (typeof pattern === 'string') {
     try {
@@ -45,7 +46,7 @@ const problemsOf = (pattern: unknown, property: string, maxLength?: number): str
       return [`${property}: Event pattern is not valid. Reason: not JSON (${error instanceof Error ? error.message : String(error)})`];
     }
   }
-  return eventPatternProblems(parsed, maxLength === undefined ? {} : { maxLength }).map((problem) => `${property}: ${problem}`);
+  return eventPatternProblems(parsed, options).map((problem) => `${property}: ${problem}`);
 };
 
 const filtersOf = (criteria: unknown): { pattern: unknown; index: number }[] => {

@@ -4,7 +4,7 @@
  *
  * The rules follow the EventBridge user guide (event patterns, content filtering, comparison
  * operators, arrays, null values, `$or`) and the behaviour of Event Ruler, the matching library
- * EventBridge runs. Lambda event filters and the local stack's matcher share the same grammar.
+ * EventBridge runs. Lambda event filters use a subset of that grammar (`profile: 'lambda'`).
  * Used at synth by `EventPatternValidation` (lib/event-pattern-aspect.ts) and by the local stack.
  *
  * CloudFormation intrinsics (`{ "Ref": ... }`, `{ "Fn::...": ... }`) stand for values unknown until
@@ -34,7 +34,29 @@ export interface EventPatternValidationOptions {
    * @default EVENT_PATTERN_MAX_LENGTH (EventBridge's default quota)
    */
   readonly maxLength?: number;
+  /**
+   * Whose grammar to check against. `'lambda'` (Lambda event source mapping filters) also refuses
+   * the EventBridge operators Lambda event filtering does not support, see `LAMBDA_UNSUPPORTED`.
+   * @default 'eventbridge'
+   */
+  readonly profile?: 'eventbridge' | 'lambda';
 }
+
+/**
+ * What Lambda event filtering does not support, though EventBridge rules do. Sources:
+ * - the Lambda developer guide's "Filter rule syntax" table, given as "a summary of all the
+ *   comparison operators available for Lambda event filtering"
+ *   (https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html#filtering-syntax):
+ *   it has no wildcard and no IP address (cidr) matching;
+ * - the EventBridge user guide's comparison operator table, "Pipe support" column (Pipes and Lambda
+ *   filter the same way, eb-pipes-event-filtering.html)
+ *   (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html):
+ *   "No" for anything-but with prefix, suffix, equals-ignore-case and wildcard.
+ */
+const LAMBDA_UNSUPPORTED = {
+  operators: new Set(['wildcard', 'cidr']),
+  anythingBut: new Set(['prefix', 'suffix', 'equals-ignore-case', 'wildcard']),
+};
 
 type Problems = string[];
 
@@ -63,7 +85,34 @@ export const eventPatternProblems = (pattern: unknown, options: EventPatternVali
     report('', `the pattern is ${length} characters, over the event pattern size quota of ${maxLength}`);
   }
   checkObject(pattern, '', false, report);
+  if (options.profile === 'lambda') checkLambdaSubset(pattern, '', report);
   return problems;
+};
+
+/** Reports the match expressions EventBridge accepts but Lambda event filtering does not. */
+const checkLambdaSubset = (object: Record<string, unknown>, path: string, report: Report): void => {
+  for (const [key, value] of Object.entries(object)) {
+    if (key === '$or') {
+      if (Array.isArray(value)) value.forEach((branch, index) => isObject(branch) && checkLambdaSubset(branch, `${join(path, key)}[${index}]`, report));
+    } else if (isObject(value) && !isIntrinsic(value)) {
+      checkLambdaSubset(value, join(path, key), report);
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => {
+        if (!isObject(item) || isIntrinsic(item)) return;
+        const [operator] = Object.keys(item);
+        const operand = operator === undefined ? undefined : item[operator];
+        const at = `${join(path, key)}[${index}]`;
+        if (operator !== undefined && LAMBDA_UNSUPPORTED.operators.has(operator)) {
+          report(at, `${operator} is not supported by Lambda event filtering`);
+        } else if (operator === 'anything-but' && isObject(operand) && !isIntrinsic(operand)) {
+          const [inner] = Object.keys(operand);
+          if (inner !== undefined && LAMBDA_UNSUPPORTED.anythingBut.has(inner)) {
+            report(`${at}.anything-but`, `anything-but with ${inner} is not supported by Lambda event filtering`);
+          }
+        }
+      });
+    }
+  }
 };
 
 type Report = (path: string, reason: string) => void;

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { startLocalApi } from './api';
 import type { LocalIssuer } from './api/jwt-authorizer';
-import { type LocalFaults, startOrdersHooks } from './apps/orders';
+import { type AppHooksFactory, noAppHooks } from './apps/hooks';
 import { startLocalDynamoDb } from './dynamodb';
 import { startLocalEvents } from './events';
 import type { AcceptedEvent, LocalEventBridge } from './events/bus';
@@ -11,12 +11,11 @@ import type { LocalFunction } from './lambda/functions';
 import type { StreamPoller } from './lambda/stream-poller';
 import { startStreamPollers } from './lambda/streams';
 import { type CfnTemplate, LOCAL_REGION, type RouteAuthorization, readAppModel } from './model';
-import { type CloudAssembly, synthesizeApp } from './synth';
+import type { CloudAssembly } from './synth';
 
-export { type LocalFaults, noFaults } from './apps/orders';
 export type { LocalRule } from './events/rules';
 
-export interface LocalStackOptions {
+export interface LocalStackOptions<Faults = unknown> {
   /** @default 3000; 0 picks a free port */
   readonly port?: number;
   /** Where DynamoDB data, the event log and stream checkpoints live. @default - in memory, nothing kept */
@@ -25,8 +24,14 @@ export interface LocalStackOptions {
   readonly dynamodbEndpoint?: string;
   /** Prefix of the local table names. @default '' */
   readonly tablePrefix?: string;
-  /** @default - synthesize now (reusing cdk.out when the sources have not changed) */
-  readonly assembly?: CloudAssembly;
+  /** The synthesized app (`synthesizeApp`; the Orders service's: local/apps/orders-stack.ts). */
+  readonly assembly: CloudAssembly;
+  /**
+   * The app's own hooks on the emulators (admin state, faults), e.g. `startOrdersHooks`
+   * (local/apps/orders.ts), so a second app brings its own without a change here.
+   * @default - none: the emulators as AWS runs them, no faults, no outbox statistics
+   */
+  readonly hooks?: AppHooksFactory<Faults>;
   /** One line per request and per published event, and the functions' own logs. @default console */
   readonly log?: (line: string) => void;
   /** Functions' log output. @default - to `log`, prefixed with the function name */
@@ -41,7 +46,7 @@ export interface LocalStackOptions {
   readonly warn?: (line: string) => void;
 }
 
-export interface LocalStack {
+export interface LocalStack<Faults = unknown> {
   readonly url: string;
   readonly dynamodbEndpoint: string;
   readonly eventBridgeEndpoint: string;
@@ -54,7 +59,8 @@ export interface LocalStack {
   readonly pollers: readonly { readonly functionName: string; readonly poller: StreamPoller }[];
   readonly rules: readonly LocalRule[];
   readonly bus: LocalEventBridge;
-  readonly faults: LocalFaults;
+  /** The app's faults as its hooks keep them (`{}` without hooks). */
+  readonly faults: Faults;
   /** Messages that reached each local queue (failure destinations, dead-letter queues), by logical id. */
   readonly queues: ReadonlyMap<string, unknown[]>;
   readonly events: AcceptedEvent[];
@@ -76,14 +82,14 @@ export interface LocalStack {
  * event log (local/events), each function in its own runtime with the environment the template
  * gives it and the Lambda API (local/lambda), the rules and schedules, a stream poller per event
  * source mapping, and the HTTP API with its authorizers and the `/_local/*` admin routes
- * (local/api). The Orders service's own hooks (outbox statistics, faults) come from
- * local/apps/orders.ts. Closed in the reverse order.
+ * (local/api). An app's own hooks (the Orders service's outbox statistics and faults:
+ * local/apps/orders.ts) come in as `hooks`. Closed in the reverse order.
  */
-export const startLocalStack = async (options: LocalStackOptions = {}): Promise<LocalStack> => {
+export const startLocalStack = async <Faults = Record<string, never>>(options: LocalStackOptions<Faults>): Promise<LocalStack<Faults>> => {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const random = options.random ?? Math.random;
   const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const assembly = options.assembly ?? (await synthesizeApp());
+  const assembly = options.assembly;
   // Read first: a construct the local stack cannot emulate stops it before anything starts.
   const model = readAppModel(assembly.template, assembly.dir, { tablePrefix: options.tablePrefix ?? '' });
   const closers: (() => Promise<void>)[] = [];
@@ -106,7 +112,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       queues.set(logicalId, [...(queues.get(logicalId) ?? []), message]);
     };
 
-    const app = await startOrdersHooks(model, { dynamodb: dynamodb.client, dynamodbEndpoint: dynamodb.endpoint, log, random });
+    const hooks = options.hooks ?? (noAppHooks as unknown as AppHooksFactory<Faults>);
+    const app = await hooks({ model, dynamodb: dynamodb.client, dynamodbEndpoint: dynamodb.endpoint, log, random });
     const events = await startLocalEvents({
       random,
       log,

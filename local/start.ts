@@ -2,11 +2,14 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../lib/service-function';
-import { type LocalStack, startLocalStack } from './stack';
-import { SynthError, synthesizeApp } from './synth';
+import { startOrdersStack, synthesizeOrdersApp } from './apps/orders-stack';
+import type { LocalStack } from './stack';
+import { SynthError } from './synth';
 
 /**
- * `npm start`: the synthesized app on this machine (see local/stack.ts). Flags: `--in-memory`
+ * `npm start`: the Orders service on this machine (see local/stack.ts). This file is the Orders
+ * service's entry point (its stack, its hooks: local/apps/orders-stack.ts), so its banner names
+ * it; another app starts the same stack with `synthesizeApp` and `startLocalStack`. Flags: `--in-memory`
  * (start empty, keep nothing), `--port N` (or PORT; default 3000), `--quiet` (no request, event
  * or function log lines).
  */
@@ -26,14 +29,14 @@ const main = async (): Promise<void> => {
   requireJava();
   const dataDir = values['in-memory'] ? undefined : path.join(PROJECT_ROOT, '.local');
 
-  const assembly = await synthesizeApp().catch((error: unknown) =>
+  const assembly = await synthesizeOrdersApp().catch((error: unknown) =>
     fail(error instanceof SynthError ? `cdk synth failed; the CDK said:\n\n${error.output}` : String(error)),
   );
 
   const quiet = values.quiet;
   let stack: LocalStack;
   try {
-    stack = await startLocalStack({
+    stack = await startOrdersStack({
       port,
       assembly,
       ...(dataDir === undefined ? {} : { dataDir }),

@@ -22,7 +22,6 @@ export interface CloudAssembly {
 /** What a synth reads: when none of it changed, the assembly in `cdk.out` is still the app. */
 export const SYNTH_INPUTS: readonly string[] = ['bin', 'lib', 'lambdas', 'package-lock.json', 'cdk.json', 'tsconfig.json'];
 const STAMP = '.local-synth-hash';
-const STACK = 'OrdersService';
 
 const hashInputs = (root: string, inputs: readonly string[], app: string): string => {
   const hash = createHash('sha256');
@@ -49,8 +48,8 @@ export interface SynthOptions {
   readonly force?: boolean;
   /** The app, as `cdk synth --app` takes it (e.g. `npx tsx path/to/app.ts`). @default - cdk.json's app (bin/app.ts) */
   readonly app?: string;
-  /** The stack whose template is read. @default 'OrdersService' */
-  readonly stackName?: string;
+  /** The stack whose template is read (the Orders service's: local/apps/orders-stack.ts). */
+  readonly stackName: string;
   /** What the synth reads, relative to `root`: when none of it changed, the last synth is reused. @default bin, lib, lambdas and the project files */
   readonly inputs?: readonly string[];
 }
@@ -59,11 +58,11 @@ export interface SynthOptions {
  * The app as `cdk deploy` would ship it: `cdk synth` into `cdk.out` (functions bundled by
  * esbuild), skipped when the sources are byte-for-byte those of the last synth.
  */
-export const synthesizeApp = async (options: SynthOptions = {}): Promise<CloudAssembly> => {
+export const synthesizeApp = async (options: SynthOptions): Promise<CloudAssembly> => {
   const root = options.root ?? PROJECT_ROOT;
   const dir = options.outDir ?? path.join(root, 'cdk.out');
   const stamp = path.join(dir, STAMP);
-  const templateFile = path.join(dir, `${options.stackName ?? STACK}.template.json`);
+  const templateFile = path.join(dir, `${options.stackName}.template.json`);
   const hash = hashInputs(root, options.inputs ?? SYNTH_INPUTS, options.app ?? '');
   const reused = options.force !== true && existsSync(templateFile) && existsSync(stamp) && readFileSync(stamp, 'utf8') === hash;
   if (!reused) {
@@ -100,7 +99,7 @@ const runSynth = async (root: string, outDir: string, app: string | undefined): 
   });
 
 /** The assembly an earlier synth wrote to `dir`, as it is. */
-export const loadCloudAssembly = (dir: string, stackName = STACK): CloudAssembly => ({
+export const loadCloudAssembly = (dir: string, stackName: string): CloudAssembly => ({
   dir,
   template: JSON.parse(readFileSync(path.join(dir, `${stackName}.template.json`), 'utf8')) as CfnTemplate,
   reused: true,

@@ -1,9 +1,10 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { LocalEventBridgeOptions } from '../events/bus';
 import type { FunctionError, LocalFunction } from '../lambda/functions';
 import type { MappedPoller } from '../lambda/streams';
-import type { FunctionModel, StreamMappingSettings } from '../model';
+import type { AppModel, FunctionModel, StreamMappingSettings } from '../model';
 
 /**
  * What an app-specific file (local/apps/*) may add to the generic emulators: its admin state
@@ -29,3 +30,30 @@ export interface AppHooks<Faults> {
   started?(running: { readonly functions: ReadonlyMap<string, LocalFunction>; readonly pollers: readonly MappedPoller[]; setBusFailureRate(rate: number): void }): void;
   close?(): Promise<void>;
 }
+
+/** What an app's hooks are started with: the app's model and the running DynamoDB. */
+export interface AppHooksContext {
+  readonly model: AppModel;
+  readonly dynamodb: DynamoDBClient;
+  readonly dynamodbEndpoint: string;
+  readonly log: (line: string) => void;
+  readonly random: () => number;
+}
+
+/** Starts an app's hooks (the Orders service's: `startOrdersHooks` in local/apps/orders.ts). */
+export type AppHooksFactory<Faults> = (context: AppHooksContext) => Promise<AppHooks<Faults>>;
+
+const noFaultsBody = z.strictObject({});
+
+/**
+ * An app that brings no hooks: the emulators exactly as AWS runs them, no faults to set
+ * (`PUT /_local/faults` takes only `{}`) and no outbox statistics (`GET /_local/outbox` is null).
+ */
+export const noAppHooks: AppHooksFactory<Record<string, never>> = async () => ({
+  faults: {},
+  setFaults: (body) => {
+    const parsed = noFaultsBody.safeParse(body);
+    return parsed.success ? { faults: {} } : { invalid: parsed.error };
+  },
+  outbox: async () => null,
+});

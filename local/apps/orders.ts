@@ -17,10 +17,9 @@ import { type DynamoDbProxy, startDynamoDbProxy } from '../dynamodb/proxy';
 import type { WireEntry } from '../events/bus';
 import { FunctionError, type LocalFunction } from '../lambda/functions';
 import type { MappedPoller } from '../lambda/streams';
-import type { AppModel } from '../model';
 import { type CfnTemplate, constructPathOf } from '../model/template';
 import { PacedValue } from '../paced';
-import type { AppHooks } from './hooks';
+import type { AppHooks, AppHooksContext } from './hooks';
 
 /** The Orders service's stack id (bin/app.ts). */
 export const ORDERS_STACK = 'OrdersService';
@@ -126,16 +125,9 @@ const faultsBody = z.strictObject({
   auditFails: z.boolean().optional(),
 });
 
-export interface OrdersHooksOptions {
-  readonly dynamodb: DynamoDBClient;
-  readonly dynamodbEndpoint: string;
-  readonly log: (line: string) => void;
-  readonly random: () => number;
-}
-
 /** The Orders service's hooks on the emulators (inert for a template without its resources). */
-export const startOrdersHooks = async (model: AppModel, options: OrdersHooksOptions): Promise<AppHooks<LocalFaults>> => {
-  const { log, random } = options;
+export const startOrdersHooks = async (options: AppHooksContext): Promise<AppHooks<LocalFaults>> => {
+  const { log, random, model } = options;
   const ids = ordersResourcesOf(model.template);
   const nameOf = (logicalId: string | undefined): string | undefined => model.functions.find((fn) => fn.logicalId === logicalId)?.name;
   const relayName = nameOf(ids.relay);

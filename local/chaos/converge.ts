@@ -183,3 +183,9 @@ const scanAll = async (doc: DynamoDBDocumentClient, tableName: string): Promise<
   } while (start !== undefined);
   return items;
 };
+
+/** Parked events the retry republished (the reconciler's `retried.republished`). */
+export const retriedCount = (result: { retried?: { republished?: unknown } } | undefined): number | undefined => {
+  const republished = result?.retried?.republished;
+  return typeof republished === 'number' ? republished : undefined;
+};

@@ -1,4 +1,4 @@
-import { type LocalFaults, noFaults } from '../stack';
+import { type LocalFaults, noFaults } from '../apps/orders';
 import type { ChaosHttp } from './http';
 
 /** Every fault of CONTRACT.md's `PUT /_local/faults`, as the chaos run wants it now. */

@@ -118,3 +118,10 @@ const parse = (text: string): unknown => {
     return text;
   }
 };
+
+/** A staff token when the stack has callers (`POST /_local/token`); none when it does not. */
+export const tokenHeaders = async (admin: ChaosHttp): Promise<Record<string, string>> => {
+  const answer = await admin.send('POST', '/_local/token', { body: { sub: 'chaos-staff', staff: true, expiresInSeconds: 86_400 } });
+  const token = (answer.body as { token?: unknown } | undefined)?.token;
+  return answer.status === 200 && typeof token === 'string' ? { authorization: `Bearer ${token}` } : {};
+};

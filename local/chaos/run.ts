@@ -1,19 +1,18 @@
 import { setMaxListeners } from 'node:events';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { seededRandom } from '../events/bus';
-import { synthesizeApp } from '../synth';
+import { synthesizeOrdersApp } from '../apps/orders-stack';
 import { auditDeliveries } from './audit';
 import { OrderDriver } from './orders';
 import { FaultController, noFaults } from './faults';
-import { ChaosHttp } from './http';
-import { Reconciler, converge } from './converge';
+import { ChaosHttp, tokenHeaders } from './http';
+import { Reconciler, converge, retriedCount } from './converge';
 import { PHASES, Window } from './plan';
 import { type ChaosTable, formatProgress } from './report';
 import type { ChaosOptions, FaultRates } from './options';
-import { ChaosStack } from './stack';
+import { ChaosStack, dataRoot } from './stack';
 
 export type { ChaosOptions, FaultRates } from './options';
 
@@ -41,7 +40,7 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
     ...options.rates,
   };
 
-  const assembly = options.assembly ?? (await synthesizeApp());
+  const assembly = options.assembly ?? (await synthesizeOrdersApp());
   const dataDir = mkdtempSync(path.join(dataRoot(), 'orders-chaos-'));
   const chaos = new ChaosStack({ dataDir, assembly, seed, ...(options.logFile === undefined ? {} : { logFile: options.logFile }) });
   // Even when the process is made to exit at once (a second Ctrl-C), no data folder is left behind.
@@ -280,33 +279,5 @@ export const runChaos = async (options: ChaosOptions = {}): Promise<ChaosTable> 
     await chaos.close().catch(() => undefined);
     removeDataDir();
     process.removeListener('exit', removeDataDir);
-  }
-};
-
-/** A staff token when the stack has callers (`POST /_local/token`); none when it does not. */
-const tokenHeaders = async (admin: ChaosHttp): Promise<Record<string, string>> => {
-  const answer = await admin.send('POST', '/_local/token', { body: { sub: 'chaos-staff', staff: true, expiresInSeconds: 86_400 } });
-  const token = (answer.body as { token?: unknown } | undefined)?.token;
-  return answer.status === 200 && typeof token === 'string' ? { authorization: `Bearer ${token}` } : {};
-};
-
-/** Parked events the retry republished (the reconciler's `retried.republished`). */
-const retriedCount = (result: { retried?: { republished?: unknown } } | undefined): number | undefined => {
-  const republished = result?.retried?.republished;
-  return typeof republished === 'number' ? republished : undefined;
-};
-
-/**
- * Where the run keeps DynamoDB Local's data: memory-backed `/dev/shm` where there is one (the
- * engine's SQLite writes are about 1.3x cheaper there than on this machine's disk, and a run
- * writes hundreds of thousands of items), else the OS temp folder. Either way it is on-disk
- * data to the engine, so the restart keeps it.
- */
-const dataRoot = (): string => {
-  try {
-    accessSync('/dev/shm', constants.W_OK);
-    return '/dev/shm';
-  } catch {
-    return tmpdir();
   }
 };

@@ -1,5 +1,8 @@
-import { appendFileSync } from 'node:fs';
-import { type LocalStack, startLocalStack } from '../stack';
+import { accessSync, appendFileSync, constants } from 'node:fs';
+import { tmpdir } from 'node:os';
+import type { LocalFaults } from '../apps/orders';
+import { startOrdersStack } from '../apps/orders-stack';
+import type { LocalStack } from '../stack';
 import { PHASES } from './plan';
 import type { CloudAssembly } from '../synth';
 import { seededRandom } from '../events/bus';
@@ -54,13 +57,13 @@ export class ChaosStack {
   public restarts = 0;
   /** The last lines of the stack's log, for a failure report. */
   public readonly tail: string[] = [];
-  private current: LocalStack | undefined;
+  private current: LocalStack<LocalFaults> | undefined;
   private port = 0;
   private failedEntriesOfClosedStacks = 0;
 
   public constructor(private readonly options: ChaosStackOptions) {}
 
-  public get stack(): LocalStack {
+  public get stack(): LocalStack<LocalFaults> {
     if (this.current === undefined) throw new Error('The local stack is not running.');
     return this.current;
   }
@@ -75,7 +78,7 @@ export class ChaosStack {
   }
 
   public async start(): Promise<void> {
-    this.current = await startLocalStack({
+    this.current = await startOrdersStack({
       port: this.port,
       dataDir: this.options.dataDir,
       assembly: this.options.assembly,
@@ -157,3 +160,18 @@ export class ChaosStack {
 }
 
 const failedEntriesOf = (stack: LocalStack): number => stack.bus.calls.reduce((sum, call) => sum + call.failedEntryCount, 0);
+
+/**
+ * Where the run keeps DynamoDB Local's data: memory-backed `/dev/shm` where there is one (the
+ * engine's SQLite writes are about 1.3x cheaper there than on this machine's disk, and a run
+ * writes hundreds of thousands of items), else the OS temp folder. Either way it is on-disk
+ * data to the engine, so the restart keeps it.
+ */
+export const dataRoot = (): string => {
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return tmpdir();
+  }
+};

@@ -4,8 +4,9 @@
  * namespace of its own where Linux allows it; see `startDynamoDbLocal`).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { type Server, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -36,6 +37,12 @@ export interface DynamoDbLocal {
   readonly isolation: 'network-namespace' | 'none';
   /** The engine's process id (the JVM). */
   readonly pid: number | undefined;
+  /**
+   * The JVM's `java.io.tmpdir`, made for this start and removed when the JVM exits however it
+   * exits (`stop`, a crash, SIGKILL): sqlite4java unpacks its native library there
+   * (`sqlite-*-libsqlite4java.so`, about 900 KB a start) and never removes it itself.
+   */
+  readonly tempDir: string;
   stop(): Promise<void>;
 }
 
@@ -133,7 +140,9 @@ export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Pr
     );
   }
   const { jar, libraryPath } = dynamoDbLocalJar();
-  const args = [`-Djava.library.path=${libraryPath}`, '-jar', jar, '-port', String(listener === undefined ? port : NAMESPACED_PORT)];
+  const tempDir = mkdtempSync(path.join(tmpdir(), 'dynamodb-local-'));
+  const removeTempDir = (): void => rmSync(tempDir, { recursive: true, force: true });
+  const args = [`-Djava.library.path=${libraryPath}`, `-Djava.io.tmpdir=${tempDir}`, '-jar', jar, '-port', String(listener === undefined ? port : NAMESPACED_PORT)];
   // CORS for no web origin (the jar's default is '*'): a page the developer visits cannot call it.
   args.push('-sharedDb', '-disableTelemetry', '-cors', 'http://127.0.0.1');
   if (options.dbPath === undefined) {
@@ -164,15 +173,18 @@ export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Pr
   const exit = new Promise<void>((resolve) => {
     child.once('exit', () => {
       exited = true;
+      removeTempDir();
       resolve();
     });
   });
   child.once('error', (error: Error) => {
     output += `\n${error.message}`;
+    removeTempDir();
   });
   // Never leave a JVM behind if this process goes away first.
   const killOnExit = (): void => {
     child.kill('SIGKILL');
+    removeTempDir();
   };
   process.once('exit', killOnExit);
 
@@ -187,6 +199,7 @@ export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Pr
     }
     // The bridge sees the jar gone (and its stdin close) and exits, closing the listening socket.
     child.stdin?.destroy();
+    removeTempDir();
   };
 
   try {
@@ -199,7 +212,7 @@ export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Pr
       { cause: error },
     );
   }
-  return { endpoint, port, isolation: listener === undefined ? 'none' : 'network-namespace', pid: child.pid, stop };
+  return { endpoint, port, isolation: listener === undefined ? 'none' : 'network-namespace', pid: child.pid, tempDir, stop };
 };
 
 /**

@@ -18,7 +18,10 @@
  *   `suffix`, `wildcard`, `equals-ignore-case` with one value or a list), `exists`, `numeric`,
  *   `cidr` (IPv4 and IPv6), `wildcard`. String operators match only strings; `anything-but`
  *   matches every value its inner operator does not match, numbers and null included; `numeric`
- *   matches numbers within EventBridge's range of -5e9..5e9.
+ *   matches numbers within EventBridge's range of -5e9..5e9, compared as Event Ruler compares them:
+ *   truncated to six decimals ("15 digits of precision, or six digits to the right of the decimal
+ *   point", Comparison operators > Numeric matching), so `["=", 1]` and the exact `[1]` match
+ *   1.0000001; an exact number outside that range (an account id) is compared as written.
  *
  * Patterns are checked by `eventPatternProblems` (lib/event-pattern-validation.ts); here anything
  * that is not a valid pattern element (an unresolved intrinsic, say) simply matches nothing.
@@ -42,6 +45,28 @@ type FieldTest = { readonly absent: true } | { readonly absent: false; readonly 
 type Branch = ReadonlyMap<string, readonly FieldTest[]>;
 
 const NUMBER_LIMIT = 5e9;
+
+/**
+ * A number in millionths, truncated toward zero, from its shortest decimal form (what Event Ruler's
+ * `BigDecimal.valueOf(n).multiply(1e6).longValue()` computes; `n * 1e6` in floating point would
+ * turn 0.000003 into 2.999...). Only for |n| <= NUMBER_LIMIT, where millionths stay exact.
+ */
+const micros = (value: number): bigint => {
+  const [mantissa = '0', exponentText = '0'] = String(Math.abs(value)).toLowerCase().split('e');
+  const [whole = '0', fraction = ''] = mantissa.split('.');
+  const digits = whole + fraction;
+  const point = whole.length + Number(exponentText);
+  const padded = point < 0 ? '0'.repeat(-point) + digits : digits.padEnd(point + 6, '0');
+  const at = Math.max(point, 0);
+  const magnitude = BigInt(`${padded.slice(0, at) || '0'}${padded.slice(at, at + 6).padEnd(6, '0')}`);
+  return value < 0 ? -magnitude : magnitude;
+};
+
+const inRange = (value: number): boolean => Number.isFinite(value) && Math.abs(value) <= NUMBER_LIMIT;
+
+/** An exact number in a pattern: equal to six decimals within the numeric range, else as written. */
+const sameNumber = (expected: number) => (value: Scalar): boolean =>
+  value === expected || (typeof value === 'number' && inRange(value) && inRange(expected) && micros(value) === micros(expected));
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -125,7 +150,7 @@ const test = (matches: (value: Scalar) => boolean): FieldTest => ({ absent: fals
 
 const compileValue = (rule: unknown): FieldTest => {
   if (typeof rule === 'string') return test(exactString(rule));
-  if (typeof rule === 'number') return test((value) => value === rule);
+  if (typeof rule === 'number') return test(sameNumber(rule));
   if (typeof rule === 'boolean' || rule === null) return test((value) => value === rule);
   if (!isObject(rule) || Object.keys(rule).length !== 1) return NEVER;
   const [[operator, operand]] = Object.entries(rule) as [[string, unknown]];
@@ -196,11 +221,12 @@ const compareBytes = (a: Uint8Array, b: Uint8Array): number => {
 };
 
 const compileNumeric = (conditions: readonly unknown[]): ((value: Scalar) => boolean) | undefined => {
-  const checks: ((value: number) => boolean)[] = [];
+  const checks: ((value: bigint) => boolean)[] = [];
   for (let i = 0; i < conditions.length; i += 2) {
     const operator = conditions[i];
-    const bound = conditions[i + 1];
-    if (typeof bound !== 'number') return undefined;
+    const number = conditions[i + 1];
+    if (typeof number !== 'number' || !inRange(number)) return undefined;
+    const bound = micros(number);
     switch (operator) {
       case '=': checks.push((value) => value === bound); break;
       case '<': checks.push((value) => value < bound); break;
@@ -212,15 +238,17 @@ const compileNumeric = (conditions: readonly unknown[]): ((value: Scalar) => boo
   }
   if (checks.length === 0) return undefined;
   return (value) =>
-    typeof value === 'number' && Math.abs(value) <= NUMBER_LIMIT && checks.every((check) => check(value));
+    typeof value === 'number' && inRange(value) && checks.every((check) => check(micros(value)));
 };
 
 /** `anything-but` X matches every leaf X does not match: other types, numbers and null included. */
 const compileAnythingBut = (operand: unknown): ((value: Scalar) => boolean) | undefined => {
-  if (typeof operand === 'string' || typeof operand === 'number') return (value) => value !== operand;
+  if (typeof operand === 'string') return (value) => value !== operand;
+  if (typeof operand === 'number') return (value) => !sameNumber(operand)(value);
   if (Array.isArray(operand)) {
     if (!operand.every((item) => typeof item === 'string' || typeof item === 'number')) return undefined;
-    return (value) => !(operand as readonly Scalar[]).includes(value);
+    const excluded = operand.map((item) => (typeof item === 'number' ? sameNumber(item) : (value: Scalar) => value === item));
+    return (value) => !excluded.some((matches) => matches(value));
   }
   if (!isObject(operand) || Object.keys(operand).length !== 1) return undefined;
   const [[inner, values]] = Object.entries(operand) as [[string, unknown]];

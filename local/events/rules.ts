@@ -8,7 +8,8 @@
  * `DeadLetterConfig` cover only failures to deliver the event to Lambda
  * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html,
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html): retried with
- * back-off (short local waits) within `MaximumRetryAttempts` and `MaximumEventAgeInSeconds`,
+ * back-off (short local waits) within `MaximumRetryAttempts` and `MaximumEventAgeInSeconds`
+ * (the age measured on a nominal AWS clock, see `nominalRetryDelaySeconds`),
  * except errors EventBridge never retries, then the event to the dead-letter queue with its
  * `RULE_ARN`, `TARGET_ARN`, `ERROR_CODE` and `ERROR_MESSAGE` attributes.
  */
@@ -54,9 +55,24 @@ export interface LocalRulesOptions {
   readonly invokeAsync: AsyncInvoker;
   readonly log: (line: string) => void;
   readonly sendToQueue: (queueLogicalId: string, message: unknown) => void;
-  /** The waits before each delivery retry (EventBridge backs off exponentially). @default [100, 200, 400] ms */
+  /**
+   * The local waits before each delivery retry, short so that the local stack moves on. The age
+   * check does not use them: see `nominalRetryDelaySeconds`. @default [100, 200, 400] ms
+   */
   readonly retryDelaysMs?: readonly number[];
 }
+
+/**
+ * The wait EventBridge makes before delivery retry `n` (1-based), in seconds, for the event-age
+ * check. EventBridge documents only the envelope: by default it "retries sending the event for
+ * 24 hours and up to 185 times with an exponential back off and jitter"
+ * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html). Our model
+ * without the jitter: doubling from 1 s, capped at 488 s, which is the cap at which 185 retries fill
+ * those 24 hours (1 + 2 + ... + 256 = 511 s, then 176 x 488 s). An event's age is the wall time
+ * since its first delivery plus these waits, so `MaximumEventAgeInSeconds` takes effect locally
+ * as on AWS although the local waits are milliseconds.
+ */
+export const nominalRetryDelaySeconds = (retry: number): number => Math.min(2 ** (retry - 1), 488);
 
 export interface LocalRules {
   readonly rules: readonly LocalRule[];
@@ -94,14 +110,15 @@ export const startLocalRules = (options: LocalRulesOptions): LocalRules => {
   }));
   const delays = options.retryDelaysMs ?? [100, 200, 400];
 
-  const deliver = (rule: LocalRule, target: LocalRuleTarget, event: DeliveredEvent, attempt = 1, firstAt = Date.now()): void => {
+  const deliver = (rule: LocalRule, target: LocalRuleTarget, event: DeliveredEvent, attempt = 1, firstAt = Date.now(), nominalWaitedMs = 0): void => {
     const refusal = options.invokeAsync(target.functionLogicalId, target.input ?? event);
     if (refusal === undefined) return;
     const delay = delays[Math.min(attempt - 1, delays.length - 1)] ?? 0;
-    const retry =
-      !NOT_RETRIED.has(refusal.code) && attempt <= target.maxRetryAttempts && Date.now() + delay - firstAt <= target.maxEventAgeSeconds * 1000;
+    const nominalDelayMs = nominalRetryDelaySeconds(attempt) * 1000;
+    const ageAtRetryMs = Date.now() - firstAt + nominalWaitedMs + nominalDelayMs;
+    const retry = !NOT_RETRIED.has(refusal.code) && attempt <= target.maxRetryAttempts && ageAtRetryMs <= target.maxEventAgeSeconds * 1000;
     if (retry) {
-      after(delay, () => deliver(rule, target, event, attempt + 1, firstAt));
+      after(delay, () => deliver(rule, target, event, attempt + 1, firstAt, nominalWaitedMs + nominalDelayMs));
       return;
     }
     const queue = target.deadLetterQueue;

@@ -179,12 +179,18 @@ const readField = (expression: string, source: string, spec: FieldSpec): Field =
       if (bounds.length !== 2) throw fail(`${range} is not a range a-b`);
       from = number(bounds[0] ?? '', spec, fail);
       to = number(bounds[1] ?? '', spec, fail);
-      if (from > to) throw fail(`the range ${range} runs backwards`);
     } else {
       from = number(range, spec, fail);
       to = stepText === undefined ? from : spec.max;
     }
-    for (let value = from; value <= to; value += step) values.add(value);
+    // EventBridge documents wrap-around ranges as valid: cron(0/30 20-2 ? * MON-FRI *) runs "between 10:00 pm
+    // on the starting day to 2:00 am on the following day", so a range with from > to is from..max then min..to,
+    // and a step counts along that sequence.
+    const span = from <= to ? to - from : spec.max - from + 1 + to - spec.min;
+    for (let offset = 0; offset <= span; offset += step) {
+      const value = from + offset;
+      values.add(value <= spec.max ? value : value - spec.max - 1 + spec.min);
+    }
   }
   return { values };
 };

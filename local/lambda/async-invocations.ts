@@ -4,7 +4,8 @@
  * once, and retries a function error per the function's `EventInvokeConfig`
  * (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html):
  * `MaximumRetryAttempts` (0..2, default 2; about 1 then 2 minutes apart, shortened here),
- * `MaximumEventAgeInSeconds` (default 6 h), then the invocation record to the on-failure
+ * `MaximumEventAgeInSeconds` (default 6 h; measured on a nominal AWS clock that counts those
+ * 1 and 2 minutes, so it takes effect as on AWS despite the short local waits), then the invocation record to the on-failure
  * destination (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html).
  */
 import { randomUUID } from 'node:crypto';
@@ -32,8 +33,19 @@ export interface AsyncInvocationsOptions {
   readonly settingsOf: (fn: LocalFunction) => AsyncInvokeSettings;
   /** Lambda gave up on an event: its record goes to the on-failure destination, when there is one. */
   readonly onFailure: (fn: LocalFunction, record: AsyncInvocationRecord, queueLogicalId: string | undefined) => void;
-  /** The wait before each retry. Lambda waits about 1 minute, then about 2. @default [100, 200] ms */
+  /**
+   * The local wait before each retry, short so that tests and the local stack move on. The age
+   * check does not use it: see `nominalRetryDelaysSeconds`. @default [100, 200] ms
+   */
   readonly retryDelaysMs?: readonly number[];
+  /**
+   * The waits Lambda makes before each retry on AWS ("retries ... with one minute between the
+   * first two attempts, and two minutes between the second and third", invocation-async-error-handling).
+   * An event's age for `MaximumEventAgeInSeconds` is the wall time since it was queued plus these
+   * nominal waits, so the setting takes effect locally as it does on AWS although the local waits
+   * are milliseconds. @default [60, 120] s
+   */
+  readonly nominalRetryDelaysSeconds?: readonly number[];
 }
 
 /**
@@ -54,6 +66,8 @@ export class AsyncInvocations {
     const queuedAt = Date.now();
     const settings = this.options.settingsOf(fn);
     const delays = this.options.retryDelaysMs ?? [100, 200];
+    const nominalDelays = this.options.nominalRetryDelaysSeconds ?? [60, 120];
+    let nominalWaitedMs = 0;
     const attempt = async (count: number): Promise<void> => {
       if (this.stopped) return;
       try {
@@ -66,11 +80,16 @@ export class AsyncInvocations {
             ? { errorType: error.errorType, errorMessage: error.errorMessage }
             : { errorType: 'Runtime.Unknown', errorMessage: error instanceof Error ? error.message : String(error) };
         const delay = delays[Math.min(count - 1, delays.length - 1)] ?? 0;
+        const nominalDelayMs = (nominalDelays[Math.min(count - 1, nominalDelays.length - 1)] ?? 0) * 1000;
+        // The retry would run at this age on AWS; at or past the maximum age Lambda drops the event
+        // (MaximumEventAgeInSeconds 60 with the first retry a minute later: one attempt, EventAgeExceeded).
+        const ageAtRetryMs = Date.now() - queuedAt + nominalWaitedMs + nominalDelayMs;
         const condition =
           count > settings.maxRetryAttempts ? 'RetriesExhausted'
-          : Date.now() + delay - queuedAt > settings.maxEventAgeSeconds * 1000 ? 'EventAgeExceeded'
+          : ageAtRetryMs >= settings.maxEventAgeSeconds * 1000 ? 'EventAgeExceeded'
           : undefined;
         if (condition === undefined) {
+          nominalWaitedMs += nominalDelayMs;
           this.after(delay, () => attempt(count + 1));
           return;
         }

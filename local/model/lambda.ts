@@ -127,7 +127,7 @@ export const streamMappingsOf = (template: CfnTemplate): StreamMappingSettings[]
       } catch (error: unknown) {
         throw new InvalidEventPatternError(where, [`not JSON (${error instanceof Error ? error.message : String(error)})`]);
       }
-      const problems = eventPatternProblems(pattern, { maxLength: Number.POSITIVE_INFINITY });
+      const problems = eventPatternProblems(pattern, { maxLength: Number.POSITIVE_INFINITY, profile: 'lambda' });
       if (problems.length > 0) throw new InvalidEventPatternError(where, problems);
       return pattern as EventPattern;
     });

@@ -91,18 +91,23 @@ describe('a second CDK app on the local stack', () => {
     expect(stored?.status).toBe('PUBLISHED');
   });
 
-  it("has none of the Orders service's hooks: the Orders faults leave its relay and function alone", async () => {
+  it("runs with no app hooks (none given): no Orders faults to set, no outbox statistics, its relay untouched", async () => {
     expect(ordersResourcesOf(stack.template)).toEqual({});
     const put = await fetch(`${stack.url}/_local/faults`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ relayPaused: true, relayCrashAfterPublishRate: 1, projectorFailureRate: 1 }),
     });
-    expect(put.status).toBe(200);
+    const faults = await (await fetch(`${stack.url}/_local/faults`)).json();
+    const outbox = await (await fetch(`${stack.url}/_local/outbox`)).json();
 
     const eventId = await writeOutboxEvent();
     await eventually(async () => consumerGot(eventId), Boolean);
 
+    expect(put.status).toBe(400);
+    expect(faults).toEqual({});
+    expect(stack.faults).toEqual({});
+    expect(outbox).toBeNull();
     expect(consumerGot(eventId)).toBe(true);
     expect(stack.functions.get('relay')?.coldStarts).toBe(1);
   });

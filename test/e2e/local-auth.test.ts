@@ -1,5 +1,7 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { LocalFaults } from '../../local/apps/orders';
+import { startOrdersStack } from '../../local/apps/orders-stack';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 import { UnsupportedAuthorizerError } from '../../local/model';
 import { synthesizeAuthApp } from '../support/auth-app';
@@ -13,11 +15,11 @@ import { type BadToken, badTokens } from '../support/tokens';
  * `HttpJwtAuthorizer` and a scope, and an open route (see test/support/auth-app.ts).
  */
 const app = synthesizeAuthApp();
-let stack: LocalStack;
+let stack: LocalStack<LocalFaults>;
 let bad: BadToken[];
 
 beforeAll(async () => {
-  stack = await startLocalStack({
+  stack = await startOrdersStack({
     port: 0,
     assembly: app,
     dynamodbEndpoint: inject('dynamodbEndpoint'),

@@ -1,7 +1,7 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { noFaults } from '../../local/stack';
+import { noFaults } from '../../local/apps/orders';
 import { logicalIdOf } from '../../local/model';
 import { localEventBridgeClient } from '../support/eventbridge';
 import { eventually, STAFF, useE2e } from '../support/e2e';

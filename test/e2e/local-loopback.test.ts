@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../local/stack';
-import { loadCloudAssembly } from '../../local/synth';
+import { loadOrdersAssembly, startOrdersStack } from '../../local/apps/orders-stack';
+import type { LocalStack } from '../../local/stack';
 import {
   commandLineOf,
   interfacesOf,
@@ -20,9 +20,9 @@ let stack: LocalStack;
 const warnings: string[] = [];
 
 beforeAll(async () => {
-  stack = await startLocalStack({
+  stack = await startOrdersStack({
     port: 0,
-    assembly: loadCloudAssembly(inject('cloudAssemblyDir')),
+    assembly: loadOrdersAssembly(inject('cloudAssemblyDir')),
     log: () => undefined,
     warn: (line) => warnings.push(line),
   });

@@ -6,8 +6,7 @@ import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { describe, expect, inject, it } from 'vitest';
 import type { Order } from '../../lambdas/domain/order';
-import { startLocalStack } from '../../local/stack';
-import { loadCloudAssembly } from '../../local/synth';
+import { loadOrdersAssembly, startOrdersStack } from '../../local/apps/orders-stack';
 import { localEventBridgeClient } from '../support/eventbridge';
 import { eventually, STAFF, useE2e, validOrder } from '../support/e2e';
 
@@ -161,9 +160,9 @@ describe('a restart', () => {
 
   it('keeps orders and the event log, and publishes nothing again', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'local-stack-'));
-    const assembly = loadCloudAssembly(inject('cloudAssemblyDir'));
+    const assembly = loadOrdersAssembly(inject('cloudAssemblyDir'));
     try {
-      const first = await startLocalStack({ port: 0, assembly, dataDir, log: () => undefined, pollIntervalMs: 50 });
+      const first = await startOrdersStack({ port: 0, assembly, dataDir, log: () => undefined, pollIntervalMs: 50 });
       const created = await fetch(`${first.url}/orders`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${await first.issuer.mintToken(CALLER)}` },
@@ -173,7 +172,7 @@ describe('a restart', () => {
       await eventually(async () => first.events.length, (count) => count > 0);
       await first.close();
 
-      const second = await startLocalStack({ port: 0, assembly, dataDir, log: () => undefined, pollIntervalMs: 50 });
+      const second = await startOrdersStack({ port: 0, assembly, dataDir, log: () => undefined, pollIntervalMs: 50 });
       try {
         // A restarted stack has a new key pair: tokens of the last run are refused, as another issuer's are.
         const read = await fetch(`${second.url}/orders/${order.id}`, {

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadCloudAssembly } from '../../local/synth';
+import { loadOrdersAssembly } from '../../local/apps/orders-stack';
 import { routeAuthorizationsOf } from '../../local/model';
 import { ordersFunctionsOf } from '../../local/apps/orders';
 import { useE2e } from '../support/e2e';
@@ -10,7 +10,7 @@ import { type BadToken, badTokens } from '../support/tokens';
  * template has the JWT authorizer (the stack's Cognito user pool by default), and the local
  * stack refuses what API Gateway refuses, before any function runs and writes anything.
  */
-const { template } = loadCloudAssembly(inject('cloudAssemblyDir'));
+const { template } = loadOrdersAssembly(inject('cloudAssemblyDir'));
 const routes = [...routeAuthorizationsOf(template)];
 const ctx = useE2e();
 let bad: BadToken[];

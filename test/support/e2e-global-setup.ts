@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { startDynamoDbLocal } from '../../local/dynamodb/engine';
-import { synthesizeApp } from '../../local/synth';
+import { synthesizeOrdersApp } from '../../local/apps/orders-stack';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -14,7 +14,7 @@ declare module 'vitest' {
  * stack on them, with tables of its own.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const [assembly, engine] = await Promise.all([synthesizeApp(), startDynamoDbLocal()]);
+  const [assembly, engine] = await Promise.all([synthesizeOrdersApp(), startDynamoDbLocal()]);
   project.provide('cloudAssemblyDir', assembly.dir);
   project.provide('dynamodbEndpoint', engine.endpoint);
   return engine.stop;

@@ -3,8 +3,9 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { orderFromItem } from '../../lambdas/adapters/dynamodb-order-repository';
 import type { Order } from '../../lambdas/domain/order';
-import { type LocalStack, startLocalStack } from '../../local/stack';
-import { loadCloudAssembly } from '../../local/synth';
+import type { LocalFaults } from '../../local/apps/orders';
+import { loadOrdersAssembly, startOrdersStack } from '../../local/apps/orders-stack';
+import type { LocalStack } from '../../local/stack';
 import { ordersTablesOf } from '../../local/apps/orders';
 import { type TableCounts, type TestTables, countAll, documentClient, scanAll, testDynamoClient, uniquePrefix } from './dynamodb';
 
@@ -53,7 +54,7 @@ export interface E2eClient {
 }
 
 export interface E2eContext extends E2eClient {
-  readonly api: LocalStack;
+  readonly api: LocalStack<LocalFaults>;
   readonly client: DynamoDBClient;
   readonly doc: DynamoDBDocumentClient;
   readonly tables: TestTables;
@@ -99,8 +100,8 @@ export interface E2eOptions {
 }
 
 export const startE2e = async (options: E2eOptions = {}): Promise<E2eContext> => {
-  const assembly = loadCloudAssembly(inject('cloudAssemblyDir'));
-  const api = await startLocalStack({
+  const assembly = loadOrdersAssembly(inject('cloudAssemblyDir'));
+  const api = await startOrdersStack({
     port: 0,
     assembly,
     dynamodbEndpoint: inject('dynamodbEndpoint'),

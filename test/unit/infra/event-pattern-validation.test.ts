@@ -172,6 +172,18 @@ describe('EventPatternValidation (synth-time refusal)', () => {
     expect(() => app.synth()).toThrow(/Patterns\/Mapping.*FilterCriteria\.Filters\[1\]\.Pattern: .*Empty arrays are not allowed at eventName/s);
   });
 
+  it('fails synth for a Lambda filter pattern that EventBridge accepts but Lambda event filtering does not (wildcard)', () => {
+    const { app, stack } = appWithAspect();
+    new CfnEventSourceMapping(stack, 'WildcardMapping', {
+      functionName: 'fn',
+      eventSourceArn: 'arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/x',
+      startingPosition: 'TRIM_HORIZON',
+      filterCriteria: { filters: [{ pattern: JSON.stringify({ dynamodb: { Keys: { pk: { S: [{ wildcard: 'ORDER#*' }] } } } }) }] },
+    });
+
+    expect(() => app.synth()).toThrow(/Patterns\/WildcardMapping.*FilterCriteria\.Filters\[0\]\.Pattern: .*wildcard is not supported by Lambda event filtering at dynamodb\.Keys\.pk\.S\[0\]/s);
+  });
+
   it('passes a pattern whose values are tokens (a bus name, the account)', () => {
     const { app, stack } = appWithAspect();
     const bus = new EventBus(stack, 'Bus');
@@ -187,4 +199,34 @@ describe('EventPatternValidation (synth-time refusal)', () => {
 
     expect(() => app.synth()).not.toThrow();
   }, 60_000);
+});
+
+describe("eventPatternProblems with profile 'lambda' (Lambda event filtering's narrower grammar)", () => {
+  it.each([
+    ['wildcard', { key: [{ wildcard: '*.png' }] }, 'wildcard is not supported by Lambda event filtering at key[0]'],
+    ['cidr', { ip: [{ cidr: '10.0.0.0/24' }] }, 'cidr is not supported by Lambda event filtering at ip[0]'],
+    ['anything-but a prefix', { Region: [{ 'anything-but': { prefix: 'us-' } }] }, 'anything-but with prefix is not supported by Lambda event filtering at Region[0].anything-but'],
+    ['anything-but a suffix', { FileName: [{ 'anything-but': { suffix: '.png' } }] }, 'anything-but with suffix is not supported'],
+    ['anything-but equals-ignore-case', { state: [{ 'anything-but': { 'equals-ignore-case': 'init' } }] }, 'anything-but with equals-ignore-case is not supported'],
+    ['anything-but a wildcard', { FilePath: [{ 'anything-but': { wildcard: '*/lib/*' } }] }, 'anything-but with wildcard is not supported'],
+    ['wildcard inside $or and nested fields', { dynamodb: { $or: [{ a: ['x'] }, { b: [{ wildcard: 'x*' }] }] } }, 'wildcard is not supported by Lambda event filtering at dynamodb.$or[1].b[0]'],
+  ])('refuses %s', (_name, pattern, reason) => {
+    expect(eventPatternProblems(pattern)).toEqual([]);
+    expect(eventPatternProblems(pattern, { profile: 'lambda' }).join('\n')).toContain(reason);
+  });
+
+  it("accepts the Lambda guide's filter rule syntax (null, empty, equals, or, not, numeric, exists, begins with)", () => {
+    const pattern = {
+      UserID: [null],
+      LastName: [''],
+      Name: ['Alice'],
+      PaymentType: ['Credit', 'Debit'],
+      Weather: [{ 'anything-but': ['Raining'] }],
+      Price: [{ numeric: ['=', 100] }, { numeric: ['>', 10, '<=', 20] }],
+      ProductName: [{ exists: true }],
+      Region: [{ prefix: 'us-' }],
+    };
+
+    expect(eventPatternProblems(pattern, { profile: 'lambda' })).toEqual([]);
+  });
 });

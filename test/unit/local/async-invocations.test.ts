@@ -48,10 +48,17 @@ describe('an asynchronous invocation of a failing function', () => {
     });
   });
 
-  it('gives up without a retry when the retry would come after MaximumEventAgeInSeconds', async () => {
-    const { record, invocations } = await failureOf({ maxRetryAttempts: 2, maxEventAgeSeconds: 60 }, [120_000]);
+  it('gives up without a retry when the retry would come, a minute later on AWS, at MaximumEventAgeInSeconds 60', async () => {
+    const { record, invocations } = await failureOf({ maxRetryAttempts: 2, maxEventAgeSeconds: 60 }, [1]);
 
     expect(invocations).toBe(1);
     expect(record.requestContext).toMatchObject({ condition: 'EventAgeExceeded', approximateInvokeCount: 1 });
+  });
+
+  it('counts the AWS waits (1 then 2 minutes) toward the event age although the local waits are milliseconds', async () => {
+    const { record, invocations } = await failureOf({ maxRetryAttempts: 2, maxEventAgeSeconds: 150 }, [1]);
+
+    expect(invocations).toBe(2);
+    expect(record.requestContext).toMatchObject({ condition: 'EventAgeExceeded', approximateInvokeCount: 2 });
   });
 });

@@ -257,6 +257,19 @@ describe('matchesPattern, per the EventBridge user guide', () => {
     it('numeric matching is limited to values within -5e9..5e9', () => {
       expect(matches({ n: [{ numeric: ['>', 0] }] }, { n: 6e9 })).toBe(false);
     });
+
+    it.each([
+      ['numeric = 1 matches 1.0000001 (six decimals)', { n: [{ numeric: ['=', 1] }] }, 1.0000001, true],
+      ['the exact number 1 matches 1.0000001', { n: [1] }, 1.0000001, true],
+      ['numeric = 1 does not match 1.000001 (the sixth decimal counts)', { n: [{ numeric: ['=', 1] }] }, 1.000001, false],
+      ['numeric > 1 does not match 1.0000009 (truncated, not rounded)', { n: [{ numeric: ['>', 1] }] }, 1.0000009, false],
+      ['numeric >= 0.000003 matches 0.000003 (no floating-point drift)', { n: [{ numeric: ['>=', 0.000003] }] }, 0.000003, true],
+      ['numeric = -2.5 matches -2.5000004', { n: [{ numeric: ['=', -2.5] }] }, -2.5000004, true],
+      ['anything-but 1 does not match 1.0000001', { n: [{ 'anything-but': 1 }] }, 1.0000001, false],
+      ['an exact number outside the numeric range does not match a nearby one', { n: [123456789012] }, 123456789013, false],
+    ])('numbers compare to six decimals, as Event Ruler does: %s', (_name, pattern, value, expected) => {
+      expect(matches(pattern, { n: value })).toBe(expected);
+    });
   });
 
   describe('IP addresses ("IP address matching", IPv4 and IPv6)', () => {

@@ -224,5 +224,22 @@ describe('readAppModel', () => {
 
     expect(refused(template)).toThrow(/^Event source mapping Mapping, FilterCriteria\.Filters\[0\] has an event pattern that AWS refuses: .*prefix/);
   });
+
+  it('refuses a Lambda filter pattern with an operator only EventBridge rules support (anything-but a prefix)', () => {
+    const template = {
+      Fn: fn,
+      Table: { Type: 'AWS::DynamoDB::Table', Properties: {} },
+      Mapping: {
+        Type: 'AWS::Lambda::EventSourceMapping',
+        Properties: {
+          EventSourceArn: { 'Fn::GetAtt': ['Table', 'StreamArn'] },
+          FunctionName: { Ref: 'Fn' },
+          FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: [{ 'anything-but': { prefix: 'MOD' } }] }) }] },
+        },
+      },
+    };
+
+    expect(refused(template)).toThrow(/^Event source mapping Mapping, FilterCriteria\.Filters\[0\] has an event pattern that AWS refuses: .*anything-but with prefix is not supported by Lambda event filtering/);
+  });
 });
 

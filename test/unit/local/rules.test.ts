@@ -92,6 +92,21 @@ describe('a rule target delivery', () => {
     expect(lines).toEqual(['rule   Orders gave up on projector after 3 attempts (TooManyRequestsException): Rate Exceeded. -> Dlq']);
   });
 
+  it('gives up when the next retry, on EventBridge\'s back-off (1, 2, 4 ... s), would come after MaximumEventAgeInSeconds', async () => {
+    let calls = 0;
+    const shortLived: RuleModel = { ...rule, targets: rule.targets.map((target) => ({ ...target, retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 60 } })) };
+
+    const { queues, lines } = await run(() => {
+      calls += 1;
+      return { code: 'TooManyRequestsException', message: 'Rate Exceeded.' };
+    }, [shortLived]);
+
+    // Retries after 1, 2, 4, 8 and 16 s (31 s); the next, 32 s later, would be at 63 s.
+    expect(calls).toBe(6);
+    expect(queues).toHaveLength(1);
+    expect(lines).toEqual(['rule   Orders gave up on projector after 6 attempts (TooManyRequestsException): Rate Exceeded. -> Dlq']);
+  });
+
   it('sends an event Lambda refuses for good to the dead-letter queue without retrying it', async () => {
     let calls = 0;
 
