@@ -96,7 +96,8 @@ export const startLocalHttpApi = async (
         ms: Date.now() - started,
       });
     });
-    void serve(compiled, request, response);
+    // A client that goes away mid-request (or the stack closing under it) aborts the body read.
+    serve(compiled, request, response).catch(() => response.destroy());
   });
   // Loopback only: the local API answers this machine, never the network it is on.
   await new Promise<void>((resolve, reject) => {

@@ -174,7 +174,8 @@ export const startLocalEventBridge = async (options: LocalEventBridgeOptions = {
 
   const server = createServer((request, response) => {
     if (refuseUnlessLocalSdk(request, response)) return;
-    void handle(request, response);
+    // A caller that goes away mid-request (its runtime killed, the stack closing) aborts the body read.
+    handle(request, response).catch(() => response.destroy());
   });
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const chunks: Buffer[] = [];
