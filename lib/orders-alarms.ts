@@ -6,7 +6,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { type OutboxAlarmsProps, notifyOnStateChanges, sumOf, tableThrottleMetrics } from './outbox-alarms';
-import { requireBetween, requireInteger } from './prop-checks';
+import { alarmCount, requireBetween, requireInteger } from './prop-checks';
 
 /** Thresholds of the Orders service's alarms: the outbox's, and the API's and service's own. */
 export interface OrdersAlarmsProps extends OutboxAlarmsProps {
@@ -63,8 +63,7 @@ export class OrdersAlarms extends Construct {
     requireBetween(OWNER, 'alarms.api5xxPercent', percent, 0, 100, 'It is a percentage of requests; the default is 5.');
     const minRequests = thresholds.api5xxMinRequests ?? 20;
     requireInteger(OWNER, 'alarms.api5xxMinRequests', minRequests, 1, 1_000_000_000, 'It is a number of requests per 5 minutes; the default is 20.');
-    const throttles = thresholds.throttles ?? 1;
-    requireInteger(OWNER, 'alarms.throttles', throttles, 1, 1_000_000, 'It counts throttled requests per 5 minutes; the default is 1.');
+    const throttles = alarmCount(OWNER, 'alarms.throttles', thresholds.throttles, 1, 'throttled requests');
 
     const period = Duration.minutes(5);
     const twoOfThree = { evaluationPeriods: 3, datapointsToAlarm: 2, treatMissingData: TreatMissingData.NOT_BREACHING } as const;

@@ -6,7 +6,7 @@ import type { Schedule } from 'aws-cdk-lib/aws-events';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { requireBetween, requireDuration, requireInteger } from './prop-checks';
+import { alarmCount, requireBetween, requireDuration } from './prop-checks';
 
 /**
  * Thresholds of the outbox's alarms. Every alarm of the outbox also has a fixed part, written
@@ -128,12 +128,10 @@ export const createOutboxAlarms = (scope: Construct, targets: OutboxAlarmTargets
     { min: Duration.seconds(1), max: maxRecordAge, maxExclusive: true },
     `Records older than relay.maxRecordAge (${maxRecordAge.toHumanString()}) leave the relay for the failure queue, so the alarm must fire before that. Leave it unset for the default.`,
   );
-  const relayErrors = props.relayErrors ?? 1;
-  requireInteger(OWNER, 'alarms.relayErrors', relayErrors, 1, 1_000_000, 'It counts failed relay invocations per 5 minutes; the default is 1.');
+  const relayErrors = alarmCount(OWNER, 'alarms.relayErrors', props.relayErrors, 1, 'failed relay invocations');
   const durationShare = props.reconcilerDurationShare ?? 0.8;
   requireBetween(OWNER, 'alarms.reconcilerDurationShare', durationShare, 0, 1, 'It is the share of the reconciler timeout a run may take; the default is 0.8.');
-  const throttles = props.throttles ?? 1;
-  requireInteger(OWNER, 'alarms.throttles', throttles, 1, 1_000_000, 'It counts throttled requests per 5 minutes; the default is 1.');
+  const throttles = alarmCount(OWNER, 'alarms.throttles', props.throttles, 1, 'throttled requests');
   const grace = targets.sweepGrace;
   // Pending past the grace and two more runs: neither the relay nor the sweep is getting it out.
   const stalePendingAfter = targets.stalePendingAlarmAfter ?? grace.plus(Duration.minutes(15));

@@ -7,6 +7,13 @@ export const requireInteger = (owner: string, name: string, value: number, min: 
   }
 };
 
+/** An alarm's count threshold per 5-minute period: `value`, else `fallback`; refused at synth unless an integer from 1 to 1,000,000. */
+export const alarmCount = (owner: string, name: string, value: number | undefined, fallback: number, counted: string): number => {
+  const count = value ?? fallback;
+  requireInteger(owner, name, count, 1, 1_000_000, `It counts ${counted} per 5 minutes; the default is ${fallback}.`);
+  return count;
+};
+
 /** Stops synth unless `value` is a number strictly between `min` and `max`. */
 export const requireBetween = (owner: string, name: string, value: number, min: number, max: number, hint: string): void => {
   if (!Number.isFinite(value) || value <= min || value >= max) {

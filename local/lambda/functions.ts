@@ -6,22 +6,13 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
+import type { FunctionModel } from '../model/lambda';
 
-export interface LocalFunctionSpec {
-  /** The function's logical id in the template. */
-  readonly logicalId: string;
-  /** A short name for logs and `/_local/functions/{name}/invoke`, e.g. `place-order`. */
-  readonly name: string;
-  /** The bundle to run (the asset `cdk synth` wrote) and the export to call. */
-  readonly file: string;
-  readonly exportName: string;
-  /** The function's environment, resolved for this machine. */
-  readonly environment: Record<string, string>;
-  readonly timeoutMs: number;
-  readonly memoryMb: number;
-  /** `ReservedConcurrentExecutions`: the most environments at once. @default - LOCAL_CONCURRENCY */
-  readonly reservedConcurrency?: number;
-}
+/** What a function needs to run: its part of the template model (`FunctionModel`). */
+export type LocalFunctionSpec = Pick<
+  FunctionModel,
+  'logicalId' | 'name' | 'file' | 'exportName' | 'environment' | 'timeoutMs' | 'memoryMb' | 'reservedConcurrency'
+>;
 
 /** An invocation that failed the way Lambda reports it: the function threw, timed out or died. */
 export class FunctionError extends Error {

@@ -33,7 +33,7 @@ export interface FunctionModel {
   readonly timeoutMs: number;
   /** `MemorySize`. */
   readonly memoryMb: number;
-  /** `ReservedConcurrentExecutions`. */
+  /** `ReservedConcurrentExecutions`: the most environments at once. @default - LOCAL_CONCURRENCY locally */
   readonly reservedConcurrency?: number;
   /** Its `EventInvokeConfig`, or Lambda's defaults. */
   readonly asyncInvoke: AsyncInvokeSettings;
