@@ -25,3 +25,5 @@ export const loadConfig = <TShape extends z.ZodRawShape>(
 
 export const tableName = z.string().min(3).max(255);
 export const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** A whole number of at least 0 (seconds of a grace, say), `fallback` when unset. */
+export const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);

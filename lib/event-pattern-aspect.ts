@@ -2,7 +2,7 @@ import { type IAspect, Stack } from 'aws-cdk-lib';
 import { CfnArchive, CfnRule } from 'aws-cdk-lib/aws-events';
 import { CfnEventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
-import { type EventPatternValidationOptions, eventPatternProblems } from './event-pattern-validation';
+import { type EventPatternValidationOptions, LAMBDA_FILTER_CHECK, eventPatternProblems } from './event-pattern-validation';
 
 /**
  * Refuses at synth the event patterns EventBridge or Lambda would refuse at deploy: the
@@ -30,7 +30,7 @@ export class EventPatternValidation implements IAspect {
       mapping.node.addValidation({
         validate: () => filtersOf(Stack.of(mapping).resolve(mapping.filterCriteria)).flatMap(({ pattern, index }) =>
           // Lambda's own size limit differs from EventBridge's rule quota, and its grammar is narrower.
-          problemsOf(pattern, `FilterCriteria.Filters[${index}].Pattern`, { maxLength: Number.POSITIVE_INFINITY, profile: 'lambda' }),
+          problemsOf(pattern, `FilterCriteria.Filters[${index}].Pattern`, LAMBDA_FILTER_CHECK),
         ),
       });
     }

@@ -10,7 +10,7 @@
  * CloudFormation intrinsics (`{ "Ref": ... }`, `{ "Fn::...": ... }`) stand for values unknown until
  * deploy: wherever one appears, it is taken as an unknown but valid value, never as an error.
  */
-import { isIntrinsic, parseCidr, wildcardProblem } from './event-pattern-values';
+import { isIntrinsic, isObject, parseCidr, wildcardProblem } from './event-pattern-values';
 
 /** EventBridge's default quota for an event pattern's size, in characters (adjustable). */
 export const EVENT_PATTERN_MAX_LENGTH = 2048;
@@ -42,6 +42,9 @@ export interface EventPatternValidationOptions {
   readonly profile?: 'eventbridge' | 'lambda';
 }
 
+/** How a Lambda event source mapping's filter patterns are checked: Lambda's grammar, no EventBridge size quota. */
+export const LAMBDA_FILTER_CHECK: EventPatternValidationOptions = { maxLength: Number.POSITIVE_INFINITY, profile: 'lambda' };
+
 /**
  * What Lambda event filtering does not support, though EventBridge rules do. Sources:
  * - the Lambda developer guide's "Filter rule syntax" table, given as "a summary of all the
@@ -60,8 +63,6 @@ const LAMBDA_UNSUPPORTED = {
 
 type Problems = string[];
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const describe = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value) ?? String(value));
 

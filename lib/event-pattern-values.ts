@@ -4,7 +4,8 @@
  * blocks (EventBridge user guide, "Comparison operators": wildcard and IP address matching).
  */
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
+/** A JSON object: not null, not an array. */
+export const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A CloudFormation intrinsic: one key, `Ref` or `Fn::*`. */

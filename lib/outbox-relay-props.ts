@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { DEFAULT_MAX_REQUEST_BYTES } from '../lambdas/outbox/entries';
-import { requireInteger as requireWholeNumber } from './prop-checks';
+import { requireInteger } from './prop-checks';
 
 /** The relay's settings: how it reads the stream and how it publishes. */
 export interface OutboxRelayProps {
@@ -79,18 +79,18 @@ export const resolveRelayProps = (props: OutboxRelayProps): ResolvedRelayProps =
     publishMaxAttempts: props.publishMaxAttempts ?? 5,
     publishedRetention: props.publishedRetention ?? Duration.days(7),
   };
-  requireInteger('relay.batchSize', resolved.batchSize, 1, 1000, 'Lambda takes at most 1,000 records a batch from a DynamoDB stream; the default is 100.');
-  requireInteger('relay.retryAttempts', resolved.retryAttempts, 0, 10_000, 'Unlimited retries would let one poison record hold its shard; the default is 10.');
-  requireInteger(
+  requireOutboxInteger('relay.batchSize', resolved.batchSize, 1, 1000, 'Lambda takes at most 1,000 records a batch from a DynamoDB stream; the default is 100.');
+  requireOutboxInteger('relay.retryAttempts', resolved.retryAttempts, 0, 10_000, 'Unlimited retries would let one poison record hold its shard; the default is 10.');
+  requireOutboxInteger(
     'relay.parallelizationFactor',
     resolved.parallelizationFactor,
     1,
     1,
     'Lambda orders stream records per item and every outbox version is its own item, so above 1 two versions of one aggregate could be published at once, out of order. Raise pendingIndexShards and batchSize for throughput instead.',
   );
-  requireInteger('relay.maxRequestBytes', resolved.maxRequestBytes, 1024, 1024 * 1024, 'EventBridge takes at most 1 MB a request; the default is 262144.');
-  requireInteger('relay.publishConcurrency', resolved.publishConcurrency, 1, 50, 'The default is 4.');
-  requireInteger('relay.publishMaxAttempts', resolved.publishMaxAttempts, 1, 20, 'The default is 5.');
+  requireOutboxInteger('relay.maxRequestBytes', resolved.maxRequestBytes, 1024, 1024 * 1024, 'EventBridge takes at most 1 MB a request; the default is 262144.');
+  requireOutboxInteger('relay.publishConcurrency', resolved.publishConcurrency, 1, 50, 'The default is 4.');
+  requireOutboxInteger('relay.publishMaxAttempts', resolved.publishMaxAttempts, 1, 20, 'The default is 5.');
   const age = resolved.maxRecordAge.toSeconds();
   if (age < 60 || age > 7 * 24 * 60 * 60) {
     throw new Error(
@@ -105,5 +105,6 @@ export const resolveRelayProps = (props: OutboxRelayProps): ResolvedRelayProps =
   return resolved;
 };
 
-const requireInteger = (name: string, value: number, min: number, max: number, hint: string): void =>
-  requireWholeNumber('TransactionalOutbox', name, value, min, max, hint);
+/** `requireInteger` for the `TransactionalOutbox` construct's props. */
+export const requireOutboxInteger = (name: string, value: number, min: number, max: number, hint: string): void =>
+  requireInteger('TransactionalOutbox', name, value, min, max, hint);

@@ -14,8 +14,7 @@ import { failureQueue } from './failure-queue';
 import { grantOnIndex, grantOnTable } from './grants';
 import { durableTable } from './durable-table';
 import { type OutboxAlarmSet, type OutboxAlarmsProps, createOutboxAlarms, notifyOnStateChanges } from './outbox-alarms';
-import { type OutboxRelayProps, resolveRelayProps } from './outbox-relay-props';
-import { requireInteger as requireWholeNumber } from './prop-checks';
+import { type OutboxRelayProps, requireOutboxInteger, resolveRelayProps } from './outbox-relay-props';
 import { ServiceFunction } from './service-function';
 
 export type { OutboxRelayProps } from './outbox-relay-props';
@@ -159,7 +158,7 @@ export class TransactionalOutbox extends Construct {
     const relay = resolveRelayProps(props.relay ?? {});
     const serviceName = props.serviceName ?? 'outbox';
     this.serviceName = serviceName;
-    requireInteger(
+    requireOutboxInteger(
       'pendingIndexShards',
       this.pendingIndexShards,
       1,
@@ -251,7 +250,7 @@ export class TransactionalOutbox extends Construct {
 
     const reconciler = props.reconciler ?? {};
     const maxItems = reconciler.maxItemsPerRun ?? 1000;
-    requireInteger('reconciler.maxItemsPerRun', maxItems, 1, 100_000, 'The default is 1000.');
+    requireOutboxInteger('reconciler.maxItemsPerRun', maxItems, 1, 100_000, 'The default is 1000.');
     this.reconcilerFunction = new ServiceFunction(this, 'Reconciler', {
       entry: reconciler.entry ?? 'lambdas/handlers/outbox-reconciler.ts',
       serviceName,
@@ -352,5 +351,3 @@ export class TransactionalOutbox extends Construct {
   }
 }
 
-const requireInteger = (name: string, value: number, min: number, max: number, hint: string): void =>
-  requireWholeNumber('TransactionalOutbox', name, value, min, max, hint);

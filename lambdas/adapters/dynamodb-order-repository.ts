@@ -29,12 +29,6 @@ export interface DynamoOrderRepositoryOptions {
   /** Must match the outbox construct's `pendingIndexShards`. */
   readonly pendingShards: number;
   readonly now?: () => Date;
-  /**
-   * The X-Ray trace header to store on the outbox item, read at each commit (Lambda sets it per
-   * invocation); a malformed one is left out.
-   * @default - the invocation's `_X_AMZN_TRACE_ID`
-   */
-  readonly traceHeader?: () => string | undefined;
 }
 
 /** The idempotency record: the request's fingerprint and the outcome to replay. */
@@ -80,7 +74,6 @@ export class DynamoOrderReader {
  */
 export class DynamoOrderRepository implements OrderRepository {
   private readonly now: () => Date;
-  private readonly traceHeader: () => string | undefined;
   private readonly reader: DynamoOrderReader;
 
   public constructor(
@@ -88,7 +81,6 @@ export class DynamoOrderRepository implements OrderRepository {
     private readonly options: DynamoOrderRepositoryOptions,
   ) {
     this.now = options.now ?? (() => new Date());
-    this.traceHeader = options.traceHeader ?? currentTraceHeader;
     this.reader = new DynamoOrderReader(client, options.ordersTableName);
   }
 
@@ -131,7 +123,8 @@ export class DynamoOrderRepository implements OrderRepository {
             { source: event.source, detailType: event.type, detail: event.detail },
             this.options.pendingShards,
             now,
-            this.traceHeader(),
+            // The invocation's X-Ray trace header (Lambda sets it per invocation); a malformed one is left out.
+            currentTraceHeader(),
           ),
           // An event, once written, is never overwritten: that would rewrite history.
           ConditionExpression: 'attribute_not_exists(aggregateId)',

@@ -1,6 +1,6 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { z } from 'zod';
-import { loadConfig, positiveInt, tableName } from '../config';
+import { loadConfig, nonNegativeInt, positiveInt, tableName } from '../config';
 import { DEFAULT_MAX_REQUEST_BYTES } from '../outbox/entries';
 import { PENDING_SHARD_CEILING } from '../outbox/item';
 import { OutboxDispatcher } from '../outbox/dispatcher';
@@ -8,6 +8,8 @@ import { OutboxMarker } from '../outbox/marker';
 import { ParkedRetry } from '../outbox/parked-retry';
 import { OutboxParker } from '../outbox/parker';
 import { OutboxSweeper } from '../outbox/reconciler';
+import { OutboxRelay } from '../outbox/relay';
+import { OutboxStatusReader } from '../outbox/status';
 import { EventBridgePublisher } from '../outbox/publisher';
 import { tracedDocumentClient, tracer } from './tracing';
 
@@ -40,7 +42,7 @@ export const outboxFromEnv = (onMarkError?: (key: { aggregateId: string; version
 export const reconcilerSettingsFromEnv = () => {
   const config = loadConfig({
     OUTBOX_PENDING_SHARDS: z.coerce.number().int().min(1).max(PENDING_SHARD_CEILING),
-    RECONCILE_GRACE_SECONDS: z.coerce.number().int().min(0).default(120),
+    RECONCILE_GRACE_SECONDS: nonNegativeInt(120),
     RECONCILE_MAX_ITEMS: positiveInt(1000),
     AUDIT_WINDOW_HOURS: positiveInt(24),
     AUDIT_MAX_ORDERS: positiveInt(5000),
@@ -68,4 +70,17 @@ export const reconcilerFromEnv = () => {
     retry: new ParkedRetry(outbox.publisher, outbox.parker),
   };
   return { ...outbox, parts, pendingShards, settings };
+};
+
+/**
+ * The relay's cold-start wiring: the shared dispatcher, and the status check for records older
+ * than the sweep's grace (only those can have been published by the sweep already).
+ */
+export const relayFromEnv = (onMarkError?: (key: { aggregateId: string; version: number }, error: unknown) => void): OutboxRelay => {
+  const { dispatcher, client, config } = outboxFromEnv(onMarkError);
+  const { RELAY_STATUS_CHECK_AFTER_SECONDS } = loadConfig({ RELAY_STATUS_CHECK_AFTER_SECONDS: nonNegativeInt(120) });
+  return new OutboxRelay(dispatcher, {
+    statusReader: new OutboxStatusReader(client, { tableName: config.OUTBOX_TABLE_NAME }),
+    statusCheckAfterMs: RELAY_STATUS_CHECK_AFTER_SECONDS * 1000,
+  });
 };

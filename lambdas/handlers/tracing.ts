@@ -11,7 +11,6 @@ import { createDocumentClient } from '../adapters/dynamodb-client';
  * untouched.
  */
 export const tracer = new Tracer();
-const functionTracer = tracer;
 
 /** A DynamoDB document client whose calls are subsegments of the invocation's trace. */
 export const tracedDocumentClient = (): DynamoDBDocumentClient =>
@@ -26,24 +25,24 @@ export const tracedDocumentClient = (): DynamoDBDocumentClient =>
  * handler runs as it is.
  */
 export const traced =
-  <TEvent, TResult>(handler: (event: TEvent, context: Context) => Promise<TResult>, tracer: Tracer = functionTracer) =>
+  <TEvent, TResult>(handler: (event: TEvent, context: Context) => Promise<TResult>, using: Tracer = tracer) =>
   async (event: TEvent, context: Context): Promise<TResult> => {
-    if (!tracer.isTracingEnabled() || process.env._X_AMZN_TRACE_ID === undefined) {
+    if (!using.isTracingEnabled() || process.env._X_AMZN_TRACE_ID === undefined) {
       return handler(event, context);
     }
-    const segment = tracer.getSegment();
+    const segment = using.getSegment();
     if (segment === undefined) return handler(event, context);
     const name = process.env._HANDLER ?? 'index.handler';
     const subsegment = segment.addNewSubsegment(`## ${name}`);
-    tracer.setSegment(subsegment);
-    tracer.annotateColdStart();
-    tracer.addServiceNameAnnotation();
+    using.setSegment(subsegment);
+    using.annotateColdStart();
+    using.addServiceNameAnnotation();
     try {
       const result = await handler(event, context);
-      tracer.addResponseAsMetadata(result, name);
+      using.addResponseAsMetadata(result, name);
       return result;
     } catch (error: unknown) {
-      tracer.addErrorAsMetadata(error instanceof Error ? error : new Error(String(error)));
+      using.addErrorAsMetadata(error instanceof Error ? error : new Error(String(error)));
       throw error;
     } finally {
       try {
@@ -52,6 +51,6 @@ export const traced =
         // As Powertools' own wrapper: a segment that cannot be sent never fails the invocation.
         console.warn('Failed to close or serialize segment %s; the trace may miss it.', subsegment.name, error);
       }
-      tracer.setSegment(segment);
+      using.setSegment(segment);
     }
   };

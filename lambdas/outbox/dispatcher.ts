@@ -1,6 +1,6 @@
 import type { PublishableItem } from './entries';
 import { HELD_BEHIND_PARKED } from './item';
-import type { MarkOutcome, OutboxMarker } from './marker';
+import { type MarkOutcome, type OutboxMarker, keyOf } from './marker';
 import type { OutboxParker, ParkRequest } from './parker';
 import type { EventBridgePublisher, PublishFailure } from './publisher';
 
@@ -81,8 +81,8 @@ export class OutboxDispatcher {
     ];
     const parkOutcome = await this.parker.park(requests);
     const parkMs = clock();
-    const byKey = new Map(requests.map((request) => [`${request.aggregateId}#${request.version}`, request]));
-    const requestOf = (parked: ParkRequest) => byKey.get(`${parked.aggregateId}#${parked.version}`) as ParkRequest & { item: T };
+    const byKey = new Map(requests.map((request) => [keyOf(request), request]));
+    const requestOf = (parked: ParkRequest) => byKey.get(keyOf(parked)) as ParkRequest & { item: T };
 
     return {
       published: outcome.published,

@@ -23,6 +23,9 @@ export interface OutboxKey {
   readonly version: number;
 }
 
+/** An outbox key as one string (`aggregateId#version`), for sets and maps. */
+export const keyOf = (key: OutboxKey): string => `${key.aggregateId}#${key.version}`;
+
 /**
  * Marks published items: status PUBLISHED, `publishedAt`, `expiresAt` for TTL, and out of the
  * pending index. The update is conditional on the item still being pending, so a late duplicate

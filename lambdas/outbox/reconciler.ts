@@ -2,7 +2,7 @@ import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb
 import { forEachBounded } from './concurrency';
 import type { OutboxDispatcher } from './dispatcher';
 import { OUTBOX_PENDING_INDEX, type OutboxItem, PENDING_SHARD_CEILING } from './item';
-import type { MarkOutcome } from './marker';
+import { type MarkOutcome, keyOf } from './marker';
 import type { PublishFailure } from './publisher';
 import { correlationIdOf } from './trace-header';
 
@@ -78,7 +78,6 @@ export class OutboxSweeper {
     // The pending index is eventually consistent: a later round may still see items this run
     // parked or published. Each item is taken once a run.
     const handled = new Set<string>();
-    const keyOf = (item: OutboxItem) => `${item.aggregateId}#${item.version}`;
 
     for (let round = 1; round <= MAX_ROUNDS; round++) {
       const wanted = options.maxItems - report.republished;

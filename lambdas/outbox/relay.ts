@@ -4,10 +4,10 @@ import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { z } from 'zod';
 import type { DispatchOutcome, OutboxDispatcher } from './dispatcher';
 import type { PublishableItem } from './entries';
-import type { MarkOutcome } from './marker';
+import { type MarkOutcome, keyOf } from './marker';
 import type { ParkRequest } from './parker';
 import type { PublishFailure } from './publisher';
-import { type OutboxStatusReader, RecentlyPublished, keyOf } from './status';
+import { type OutboxStatusReader, RecentlyPublished } from './status';
 import { validTraceHeader } from './trace-header';
 
 /** An outbox item as the stream carries it, with the record it came in. */
@@ -79,16 +79,6 @@ const outboxItemSchema = z.object({
   traceHeader: z.unknown().optional(),
 });
 
-/**
- * The outbox relay: from a batch of stream records to events on the bus, then marks.
- *
- * Only INSERTs of pending items are published; everything else is skipped and counted, never
- * failed. An event EventBridge refuses for good (and a malformed pending item) is parked with the
- * later versions of its aggregate, so it never stalls the shard. The answer names the earliest
- * record (by sequence number) that failed transiently, or was held back behind one: Lambda
- * resumes the shard there, so nothing after it is skipped. Publishing more than the earliest
- * failure means some events are published again on that retry; consumers dedupe on `eventId`.
- */
 export interface OutboxRelayOptions {
   /** Reads the status of items old enough for the sweep to have taken them. @default - no status check */
   readonly statusReader?: Pick<OutboxStatusReader, 'statusOf'>;
@@ -99,22 +89,33 @@ export interface OutboxRelayOptions {
    * loss). @default 120000
    */
   readonly statusCheckAfterMs?: number;
-  /** `eventId`s of published events this environment remembers (0: none). @default 20000 */
+  /** `eventId`s of published events this environment remembers (0: none). @default - RecentlyPublished's capacity */
   readonly rememberPublished?: number;
   readonly now?: () => number;
 }
 
+/**
+ * The outbox relay: from a batch of stream records to events on the bus, then marks.
+ *
+ * Only INSERTs of pending items are published; everything else is skipped and counted, never
+ * failed. An event EventBridge refuses for good (and a malformed pending item) is parked with the
+ * later versions of its aggregate, so it never stalls the shard. The answer names the earliest
+ * record (by sequence number) that failed transiently, or was held back behind one: Lambda
+ * resumes the shard there, so nothing after it is skipped. Publishing more than the earliest
+ * failure means some events are published again on that retry; consumers dedupe on `eventId`.
+ */
 export class OutboxRelay {
   private readonly recent: RecentlyPublished | undefined;
   private readonly now: () => number;
+  private readonly statusCheckAfterMs: number;
 
   public constructor(
     private readonly dispatcher: OutboxDispatcher,
     private readonly options: OutboxRelayOptions = {},
   ) {
-    const remember = options.rememberPublished ?? 20_000;
-    this.recent = remember > 0 ? new RecentlyPublished(remember) : undefined;
+    this.recent = options.rememberPublished === 0 ? undefined : new RecentlyPublished(options.rememberPublished);
     this.now = options.now ?? Date.now;
+    this.statusCheckAfterMs = options.statusCheckAfterMs ?? 120_000;
   }
 
   public async relay(records: readonly DynamoDBRecord[]): Promise<RelayResult> {
@@ -185,15 +186,18 @@ export class OutboxRelay {
     const unsent = items.filter((item) => this.recent?.has(item.eventId) !== true);
     const remembered = items.length - unsent.length;
     const reader = this.options.statusReader;
-    const oldest = this.now() - (this.options.statusCheckAfterMs ?? 120_000);
+    const oldest = this.now() - this.statusCheckAfterMs;
     const old = reader === undefined ? [] : unsent.filter((item) => Date.parse(item.occurredAt) <= oldest);
     const none = { alreadyPublished: remembered, alreadyParked: 0, missing: 0, checked: old.length };
     if (reader === undefined || old.length === 0) return { items: unsent, ...none };
     try {
       const statuses = await reader.statusOf(old);
-      const done = (item: StreamedItem): boolean => statuses.published.has(keyOf(item)) || statuses.parked.has(keyOf(item));
+      const notDone = (item: StreamedItem): boolean => {
+        const key = keyOf(item);
+        return !statuses.published.has(key) && !statuses.parked.has(key);
+      };
       return {
-        items: unsent.filter((item) => !done(item)),
+        items: unsent.filter(notDone),
         alreadyPublished: remembered + statuses.published.size,
         alreadyParked: statuses.parked.size,
         missing: statuses.missing.size,

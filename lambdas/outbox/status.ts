@@ -1,8 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchGetConsistent } from './batch-get';
-import type { OutboxKey } from './marker';
-
-export const keyOf = (key: OutboxKey): string => `${key.aggregateId}#${key.version}`;
+import { type OutboxKey, keyOf } from './marker';
 
 /** What a status check found, by {@link keyOf}. Keys read back as pending are in none of them. */
 export interface OutboxStatuses {

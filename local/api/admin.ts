@@ -32,6 +32,10 @@ export interface AdminOperations {
   isAllowedHost(host: string | undefined): boolean;
 }
 
+/** The answer while the local issuer is still starting. */
+const issuerNotReady = (): APIGatewayProxyStructuredResultV2 =>
+  json(503, { error: { code: 'NOT_READY', message: 'The local issuer is not ready yet.' } });
+
 const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
   statusCode,
   headers: { 'content-type': 'application/json' },
@@ -118,14 +122,14 @@ export const adminRoutes = (ops: AdminOperations): LocalRoute[] => {
       const parsed = tokenBody.safeParse(parseBody(event) ?? {});
       if (!parsed.success) return validationFailed('The token request is not valid.', parsed.error);
       const issuer = ops.issuer();
-      if (issuer === undefined) return json(503, { error: { code: 'NOT_READY', message: 'The local issuer is not ready yet.' } });
+      if (issuer === undefined) return issuerNotReady();
       return json(200, { token: await issuer.mintToken(parsed.data) });
     }),
     // The issuer's discovery document and keys, as an OIDC issuer publishes them.
     route('GET', '/_local/issuer/.well-known/openid-configuration', async () => {
       const issuer = ops.issuer();
       return issuer === undefined
-        ? json(503, { error: { code: 'NOT_READY', message: 'The local issuer is not ready yet.' } })
+        ? issuerNotReady()
         : json(200, {
             issuer: issuer.issuer,
             jwks_uri: `${issuer.issuer}/.well-known/jwks.json`,
@@ -137,7 +141,7 @@ export const adminRoutes = (ops: AdminOperations): LocalRoute[] => {
     route('GET', '/_local/issuer/.well-known/jwks.json', async () => {
       const issuer = ops.issuer();
       return issuer === undefined
-        ? json(503, { error: { code: 'NOT_READY', message: 'The local issuer is not ready yet.' } })
+        ? issuerNotReady()
         : json(200, await issuer.jwks());
     }),
   ];

@@ -26,7 +26,7 @@
  * Patterns are checked by `eventPatternProblems` (lib/event-pattern-validation.ts); here anything
  * that is not a valid pattern element (an unresolved intrinsic, say) simply matches nothing.
  */
-import { isIntrinsic, parseCidr, parseIpAddress, wildcardProblem, wildcardRegExp } from '../../lib/event-pattern-values';
+import { isIntrinsic, isObject, parseCidr, parseIpAddress, wildcardProblem, wildcardRegExp } from '../../lib/event-pattern-values';
 
 export type EventPattern = { readonly [key: string]: EventPattern | readonly unknown[] };
 
@@ -68,8 +68,6 @@ const inRange = (value: number): boolean => Number.isFinite(value) && Math.abs(v
 const sameNumber = (expected: number) => (value: Scalar): boolean =>
   value === expected || (typeof value === 'number' && inRange(value) && inRange(expected) && micros(value) === micros(expected));
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 interface Compiled {
   readonly branches: readonly Branch[];

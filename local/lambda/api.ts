@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
-import { FunctionError, type LocalFunction } from './functions';
+import { type LocalFunction, failureOf } from './functions';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../model/template';
 import type { AsyncInvocations } from './async-invocations';
 import { listenOnLoopback, refuseUnlessLocalSdk } from '../loopback-server';
@@ -95,10 +95,7 @@ export const startLocalLambdaApi = async (options: LocalLambdaApiOptions): Promi
       const result = await fn.invoke(payload);
       return answer({ status: 200, headers: { 'X-Amz-Executed-Version': '$LATEST' }, body: JSON.stringify(result ?? null) });
     } catch (error: unknown) {
-      const failure =
-        error instanceof FunctionError
-          ? { errorType: error.errorType, errorMessage: error.errorMessage }
-          : { errorType: 'Runtime.Unknown', errorMessage: error instanceof Error ? error.message : String(error) };
+      const failure = failureOf(error);
       return answer({
         status: 200,
         headers: { 'X-Amz-Executed-Version': '$LATEST', 'X-Amz-Function-Error': 'Unhandled' },

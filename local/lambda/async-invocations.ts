@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AsyncInvokeSettings } from '../model/lambda';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../model/template';
-import { FunctionError, type LocalFunction } from './functions';
+import { type LocalFunction, failureOf } from './functions';
 
 /** What Lambda sends to the on-failure destination of an asynchronous invocation it gave up on. */
 export interface AsyncInvocationRecord {
@@ -75,10 +75,7 @@ export class AsyncInvocations {
         return;
       } catch (error: unknown) {
         if (this.stopped) return;
-        const failure =
-          error instanceof FunctionError
-            ? { errorType: error.errorType, errorMessage: error.errorMessage }
-            : { errorType: 'Runtime.Unknown', errorMessage: error instanceof Error ? error.message : String(error) };
+        const failure = failureOf(error);
         const delay = delays[Math.min(count - 1, delays.length - 1)] ?? 0;
         const nominalDelayMs = (nominalDelays[Math.min(count - 1, nominalDelays.length - 1)] ?? 0) * 1000;
         // The retry would run at this age on AWS; at or past the maximum age Lambda drops the event

@@ -27,6 +27,12 @@ export class FunctionError extends Error {
   }
 }
 
+/** An invocation's failure as Lambda reports it (`errorType`, `errorMessage`), whatever was thrown. */
+export const failureOf = (error: unknown): { errorType: string; errorMessage: string } =>
+  error instanceof FunctionError
+    ? { errorType: error.errorType, errorMessage: error.errorMessage }
+    : { errorType: 'Runtime.Unknown', errorMessage: error instanceof Error ? error.message : String(error) };
+
 interface Running {
   readonly id: string;
   resolve(value: unknown): void;

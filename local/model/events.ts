@@ -1,4 +1,5 @@
 import { eventPatternProblems } from '../../lib/event-pattern-validation';
+import { isIntrinsic } from '../../lib/event-pattern-values';
 import type { EventPattern } from '../events/pattern';
 import type { Resolve } from './intrinsics';
 import { type CfnTemplate, UnsupportedConstructError, referencedLogicalId, resourcesOfType } from './template';
@@ -16,16 +17,11 @@ export class InvalidEventPatternError extends Error {
  * bus name, an account id), checked as EventBridge checks it: the local stack refuses to start
  * with a pattern AWS would refuse, naming where it is and the problem.
  */
-export const checkedPattern = (pattern: unknown, resolve: Resolve, where: string, options: { maxLength?: number } = {}): EventPattern => {
+export const checkedPattern = (pattern: unknown, resolve: Resolve, where: string): EventPattern => {
   const resolved = resolveDeep(pattern, resolve, where);
-  const problems = eventPatternProblems(resolved, options);
+  const problems = eventPatternProblems(resolved);
   if (problems.length > 0) throw new InvalidEventPatternError(where, problems);
   return resolved as EventPattern;
-};
-
-const isIntrinsic = (value: Record<string, unknown>): boolean => {
-  const keys = Object.keys(value);
-  return keys.length === 1 && (keys[0] === 'Ref' || (keys[0] ?? '').startsWith('Fn::'));
 };
 
 const resolveDeep = (value: unknown, resolve: Resolve, where: string): unknown => {

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { eventPatternProblems } from '../../lib/event-pattern-validation';
+import { LAMBDA_FILTER_CHECK, eventPatternProblems } from '../../lib/event-pattern-validation';
 import type { EventPattern } from '../events/pattern';
 import { InvalidEventPatternError } from './events';
 import type { Resolve } from './intrinsics';
@@ -127,7 +127,7 @@ export const streamMappingsOf = (template: CfnTemplate): StreamMappingSettings[]
       } catch (error: unknown) {
         throw new InvalidEventPatternError(where, [`not JSON (${error instanceof Error ? error.message : String(error)})`]);
       }
-      const problems = eventPatternProblems(pattern, { maxLength: Number.POSITIVE_INFINITY, profile: 'lambda' });
+      const problems = eventPatternProblems(pattern, LAMBDA_FILTER_CHECK);
       if (problems.length > 0) throw new InvalidEventPatternError(where, problems);
       return pattern as EventPattern;
     });

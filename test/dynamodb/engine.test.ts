@@ -21,7 +21,9 @@ describe('the DynamoDB Local engine', () => {
     const engine = await startDynamoDbLocal();
     const existed = existsSync(engine.tempDir);
 
-    process.kill(engine.pid ?? 0, 'SIGKILL');
+    // Never signal pid 0 (this whole process group): no pid is a failure of its own.
+    if (engine.pid === undefined) throw new Error('DynamoDB Local reported no process id.');
+    process.kill(engine.pid, 'SIGKILL');
     await engine.stop();
 
     expect(existed).toBe(true);
