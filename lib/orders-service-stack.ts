@@ -279,8 +279,38 @@ export class OrdersServiceStack extends Stack {
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboardName, description: 'The CloudWatch dashboard of the order flow' });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
+
+    // What the operations CLI (`npm run outbox -- ... --stack NAME`) finds the stack's parts by.
+    // Every output named `...QueueUrl` is a failure queue whose depth `status` reports.
+    new CfnOutput(this, OPS_OUTPUTS.operationsFunction, {
+      value: this.outbox.operationsFunction.functionName,
+      description: 'The function the operations CLI invokes for status, parked, retry-parked and replay',
+    });
+    new CfnOutput(this, OPS_OUTPUTS.projectorFunction, { value: this.readModel.projector.functionName, description: 'The read-model projector (redrive target)' });
+    new CfnOutput(this, 'OutboxTableName', { value: this.outbox.table.tableName, description: 'The outbox table' });
+    new CfnOutput(this, 'EventBusName', { value: this.outbox.eventBus.eventBusName, description: 'The bus the order events are published on' });
+    if (this.outbox.archive !== undefined) {
+      new CfnOutput(this, OPS_OUTPUTS.archive, { value: this.outbox.archive.archiveName, description: "The bus's archive (StartReplay for events older than the outbox keeps)" });
+    }
+    new CfnOutput(this, `RelayFailures${OPS_OUTPUTS.queueSuffix}`, {
+      value: this.outbox.relayFailureQueue.queueUrl,
+      description: 'Stream batches the relay gave up on (metadata only; the reconciler publishes their items)',
+    });
+    new CfnOutput(this, `${OPS_OUTPUTS.projectorDeadLetters}${OPS_OUTPUTS.queueSuffix}`, {
+      value: this.readModel.deadLetterQueue.queueUrl,
+      description: 'Order events the projector could not take (redrive sends them through it again)',
+    });
   }
 }
+
+/** The stack outputs the operations CLI reads (ops/outbox.ts). */
+export const OPS_OUTPUTS = {
+  operationsFunction: 'OutboxOperationsFunctionName',
+  projectorFunction: 'ProjectorFunctionName',
+  archive: 'EventArchiveName',
+  projectorDeadLetters: 'ProjectorDeadLetters',
+  queueSuffix: 'QueueUrl',
+} as const;
 
 /** `minVersionWait` in milliseconds: a whole number from 0 to `MAX_MIN_VERSION_WAIT_MS`, or synth stops. */
 const validMinVersionWait = (wait: Duration | undefined): number => {

@@ -9,7 +9,7 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { OUTBOX_KEY, OUTBOX_PARKED_INDEX, OUTBOX_PENDING_INDEX, OUTBOX_TTL_ATTRIBUTE, PENDING_SHARD_CEILING } from '../lambdas/outbox/item';
+import { OUTBOX_KEY, OUTBOX_OCCURRED_INDEX, OUTBOX_PARKED_INDEX, OUTBOX_PENDING_INDEX, OUTBOX_TTL_ATTRIBUTE, PENDING_SHARD_CEILING } from '../lambdas/outbox/item';
 import { failureQueue } from './failure-queue';
 import { grantOnIndex, grantOnTable } from './grants';
 import { durableTable } from './durable-table';
@@ -21,6 +21,8 @@ export type { OutboxRelayProps } from './outbox-relay-props';
 
 /** How long a reconciler run may take; a run stops taking items 10 seconds before it. */
 const RECONCILER_TIMEOUT = Duration.minutes(5);
+/** How long one operator request may take; a replay does a minute of work a call unless told otherwise. */
+const OPERATIONS_TIMEOUT = Duration.minutes(5);
 
 /** The reconciler's settings: when it runs and how much it takes on. */
 export interface OutboxReconcilerProps {
@@ -71,13 +73,13 @@ export interface TransactionalOutboxProps {
    * The bus the relay publishes to. The caller owns a bus it passes in, and its resource policy:
    * this construct adds none to it, so keeping other principals from putting events with
    * `eventSource` on that bus is up to the caller.
-   * @default - a new custom event bus with an archive, whose resource policy lets only the relay
-   * and the reconciler put events with `eventSource`
+   * @default - a new custom event bus with an archive, whose resource policy lets only the outbox's
+   * functions (relay, reconciler, operations) put events with `eventSource`
    */
   readonly eventBus?: IEventBus;
   /**
    * The `source` of the events this outbox publishes. On a bus this construct creates, every
-   * principal but the relay's and the reconciler's roles is denied `events:PutEvents` for it, so a
+   * principal but the outbox functions' roles (relay, reconciler, operations) is denied `events:PutEvents` for it, so a
    * consumer can trust that an event with this source came through the outbox.
    * @default 'orders'
    */
@@ -123,7 +125,7 @@ export class TransactionalOutbox extends Construct {
   public readonly pendingIndexShards: number;
   /** The bus events are published to. */
   public readonly eventBus: IEventBus;
-  /** The `source` of the outbox's events, which only the relay and reconciler may put on a bus this construct created. */
+  /** The `source` of the outbox's events, which only the outbox functions may put on a bus this construct created. */
   public readonly eventSource: string;
   /** The archive of the bus, when this construct created the bus. */
   public readonly archive?: Archive;
@@ -135,6 +137,11 @@ export class TransactionalOutbox extends Construct {
   public readonly relayFailuresAlarm: Alarm;
   /** Fires when the relay's stream falls behind (`alarms.relayIteratorAge`). */
   public readonly relayIteratorAgeAlarm: Alarm;
+  /**
+   * The operations function the operations CLI invokes (`status`, `parked`, `retry-parked`,
+   * `replay`): an operator needs `lambda:InvokeFunction` on it, not the table or the bus.
+   */
+  public readonly operationsFunction: ServiceFunction;
   /** The scheduled reconciler: republishes what stayed pending past the grace period. */
   public readonly reconcilerFunction: ServiceFunction;
   /** The schedule that runs the reconciler. */
@@ -184,6 +191,14 @@ export class TransactionalOutbox extends Construct {
       indexName: OUTBOX_PARKED_INDEX.indexName,
       partitionKey: { name: OUTBOX_PARKED_INDEX.partitionKey, type: AttributeType.STRING },
       sortKey: { name: OUTBOX_PARKED_INDEX.sortKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
+    });
+    // Every event by the day it occurred (keys only: one small index write per event, none on
+    // marks): what `replay --since/--until` reads instead of a scan.
+    this.table.addGlobalSecondaryIndex({
+      indexName: OUTBOX_OCCURRED_INDEX.indexName,
+      partitionKey: { name: OUTBOX_OCCURRED_INDEX.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: OUTBOX_OCCURRED_INDEX.sortKey, type: AttributeType.STRING },
       projectionType: ProjectionType.KEYS_ONLY,
     });
 
@@ -275,12 +290,41 @@ export class TransactionalOutbox extends Construct {
     grantOnTable(this.table, this.reconcilerFunction, 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:Query');
     grantOnIndex(this.table, OUTBOX_PENDING_INDEX.indexName, this.reconcilerFunction, 'dynamodb:Query');
     grantOnIndex(this.table, OUTBOX_PARKED_INDEX.indexName, this.reconcilerFunction, 'dynamodb:Query');
+    this.operationsFunction = new ServiceFunction(this, 'Operations', {
+      entry: 'lambdas/handlers/outbox-operations.ts',
+      serviceName,
+      description: 'Operator requests on the outbox: status, parked, retry-parked, replay',
+      timeout: OPERATIONS_TIMEOUT,
+      environment: {
+        OUTBOX_TABLE_NAME: this.table.tableName,
+        EVENT_BUS_NAME: this.eventBus.eventBusName,
+        PUT_EVENTS_MAX_REQUEST_BYTES: String(relay.maxRequestBytes),
+        PUBLISH_CONCURRENCY: String(relay.publishConcurrency),
+        PUBLISH_MAX_ATTEMPTS: String(relay.publishMaxAttempts),
+        PUBLISHED_RETENTION_SECONDS: String(relay.publishedRetention.toSeconds()),
+      },
+    });
+    this.eventBus.grantPutEventsTo(this.operationsFunction);
+    // Parked retries (as the reconciler's), replays (reads), and the item count for the status.
+    grantOnTable(
+      this.table,
+      this.operationsFunction,
+      'dynamodb:UpdateItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:Query',
+      'dynamodb:DescribeTable',
+    );
+    for (const index of [OUTBOX_PENDING_INDEX, OUTBOX_PARKED_INDEX, OUTBOX_OCCURRED_INDEX]) {
+      grantOnIndex(this.table, index.indexName, this.operationsFunction, 'dynamodb:Query');
+    }
+
     if (ownBus !== undefined) {
       // Any principal whose own policy allows events:PutEvents could forge this source (and, say,
       // freeze a read model with a high version). An explicit Deny in the bus's policy overrides
       // every Allow, same account or not. ForAnyValue: one PutEvents call carries up to 10 entries,
       // each with its own source, and one entry with this source is enough for the Deny to apply.
-      const publishers = [this.relayFunction, this.reconcilerFunction].map((fn) => {
+      const publishers = [this.relayFunction, this.reconcilerFunction, this.operationsFunction].map((fn) => {
         if (fn.role === undefined) throw new Error('TransactionalOutbox: the outbox functions need their own roles.');
         return fn.role.roleArn;
       });

@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { pendingShardFor } from '../outbox/item';
+import { dayBucketFor, dayBucketsBetween } from '../outbox/item';
 
 /**
  * The "recently changed orders" index of the write model: every order item carries
@@ -10,8 +10,7 @@ import { pendingShardFor } from '../outbox/item';
 export const ORDER_CHANGES_INDEX = { indexName: 'byChange', partitionKey: 'changeBucket', sortKey: 'updatedAt' } as const;
 export const CHANGE_BUCKET_SHARDS = 4;
 
-export const changeBucketFor = (orderId: string, updatedAt: string): string =>
-  `${updatedAt.slice(0, 10)}#${pendingShardFor(orderId, CHANGE_BUCKET_SHARDS)}`;
+export const changeBucketFor = (orderId: string, updatedAt: string): string => dayBucketFor(orderId, updatedAt, CHANGE_BUCKET_SHARDS);
 
 export interface ChangedOrder {
   readonly id: string;
@@ -20,14 +19,7 @@ export interface ChangedOrder {
 }
 
 /** The buckets a window touches: each UTC day from `from` to `to`, each shard. */
-export const changeBucketsBetween = (from: Date, to: Date): string[] => {
-  const buckets: string[] = [];
-  for (let day = Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()); day <= to.getTime(); day += 86_400_000) {
-    const date = new Date(day).toISOString().slice(0, 10);
-    for (let shard = 0; shard < CHANGE_BUCKET_SHARDS; shard++) buckets.push(`${date}#${shard}`);
-  }
-  return buckets;
-};
+export const changeBucketsBetween = (from: Date, to: Date): string[] => dayBucketsBetween(from, to, CHANGE_BUCKET_SHARDS);
 
 /** Where an audit stopped: the last order it checked, in (updatedAt, id) order. */
 export interface ChangeCursor {

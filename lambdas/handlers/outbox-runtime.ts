@@ -5,6 +5,7 @@ import { DEFAULT_MAX_REQUEST_BYTES } from '../outbox/entries';
 import { PENDING_SHARD_CEILING } from '../outbox/item';
 import { OutboxDispatcher } from '../outbox/dispatcher';
 import { OutboxMarker } from '../outbox/marker';
+import { OutboxOperations } from '../outbox/operations';
 import { ParkedRetry } from '../outbox/parked-retry';
 import { OutboxParker } from '../outbox/parker';
 import { OutboxSweeper } from '../outbox/reconciler';
@@ -82,5 +83,14 @@ export const relayFromEnv = (onMarkError?: (key: { aggregateId: string; version:
   return new OutboxRelay(dispatcher, {
     statusReader: new OutboxStatusReader(client, { tableName: config.OUTBOX_TABLE_NAME }),
     statusCheckAfterMs: RELAY_STATUS_CHECK_AFTER_SECONDS * 1000,
+  });
+};
+
+/** The operations function's cold-start wiring: the shared publisher and parker, and a parked retry. */
+export const operationsFromEnv = (): OutboxOperations => {
+  const { client, config, publisher, parker } = outboxFromEnv();
+  return new OutboxOperations(client, publisher, parker, new ParkedRetry(publisher, parker), {
+    tableName: config.OUTBOX_TABLE_NAME,
+    retentionSeconds: config.PUBLISHED_RETENTION_SECONDS,
   });
 };

@@ -8,7 +8,8 @@ const ATTEMPTS = 5;
 
 export interface BatchGetOptions {
   readonly tableName: string;
-  readonly projection: string;
+  /** The attributes to read. @default - whole items */
+  readonly projection?: string;
   readonly names?: Record<string, string>;
   /** What the keys are, for the error when DynamoDB keeps leaving some unread. */
   readonly what: string;
@@ -40,7 +41,7 @@ export const batchGetConsistent = async (
             [options.tableName]: {
               Keys: left,
               ConsistentRead: true,
-              ProjectionExpression: options.projection,
+              ...(options.projection === undefined ? {} : { ProjectionExpression: options.projection }),
               ...(options.names === undefined ? {} : { ExpressionAttributeNames: options.names }),
             },
           },

@@ -23,6 +23,12 @@ export interface OutboxItem {
   readonly publishedAt?: string;
   /** Epoch seconds; set only once published, so TTL never prunes an unsent event. */
   readonly expiresAt?: number;
+  /**
+   * The partition key of the `occurred` index ({@link OUTBOX_OCCURRED_INDEX}): the UTC day of
+   * `occurredAt` and a shard of the aggregate id. Never changes, so marks cost that index nothing.
+   * Absent on items written before the index existed.
+   */
+  readonly occurredKey?: string;
   /** While parked: the keys of the sparse parked index ({@link OUTBOX_PARKED_INDEX}). */
   readonly parkedKey?: string;
   readonly parkedAt?: string;
@@ -84,6 +90,16 @@ export const OUTBOX_PENDING_INDEX = {
 } as const;
 export const OUTBOX_TTL_ATTRIBUTE = 'expiresAt';
 
+/**
+ * Every event by when it occurred (keys only): what an operator's `replay --since/--until` reads,
+ * a few queries a day (days x shards, up to {@link PENDING_SHARD_CEILING}), never a scan.
+ */
+export const OUTBOX_OCCURRED_INDEX = {
+  indexName: 'occurred',
+  partitionKey: 'occurredKey',
+  sortKey: 'occurredAt',
+} as const;
+
 export interface OutboxEvent {
   readonly source: string;
   readonly detailType: string;
@@ -106,6 +122,22 @@ export const pendingShardFor = (aggregateId: string, shards: number): string => 
 };
 
 /**
+ * A day bucket of an index that spreads one day's writes over `shards` partitions: the UTC day
+ * of `at` (an ISO time) and the aggregate's shard, e.g. `2026-11-27#3`.
+ */
+export const dayBucketFor = (aggregateId: string, at: string, shards: number): string => `${at.slice(0, 10)}#${pendingShardFor(aggregateId, shards)}`;
+
+/** The day buckets a window touches: each UTC day from `from` to `to`, each shard below `shards`. */
+export const dayBucketsBetween = (from: Date, to: Date, shards: number): string[] => {
+  const buckets: string[] = [];
+  for (let day = Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()); day <= to.getTime(); day += 86_400_000) {
+    const date = new Date(day).toISOString().slice(0, 10);
+    for (let shard = 0; shard < shards; shard++) buckets.push(`${date}#${shard}`);
+  }
+  return buckets;
+};
+
+/**
  * A new pending item. `traceHeader` is stored only when it is a well-formed X-Ray header of a
  * sampled request (see {@link tracedHeaderToKeep}).
  */
@@ -123,6 +155,7 @@ export const newPendingOutboxItem = (event: OutboxEvent, pendingShards: number, 
     status: 'PENDING',
     pendingShard: pendingShardFor(event.detail.aggregateId, pendingShards),
     pendingSince: now.toISOString(),
+    occurredKey: dayBucketFor(event.detail.aggregateId, event.detail.occurredAt, pendingShards),
     ...(kept === undefined ? {} : { traceHeader: kept }),
   };
 };

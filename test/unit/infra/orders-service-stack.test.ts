@@ -249,8 +249,23 @@ describe('OrdersServiceStack authentication', () => {
   });
 });
 
+describe('OrdersServiceStack outputs for the operations CLI', () => {
+  it('names the operations function, the projector, the bus, its archive and every failure queue', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const ref = (construct: { node: { defaultChild?: unknown } }) => ({ Ref: stack.getLogicalId(construct.node.defaultChild as never) });
+    expect(outputs.OutboxOperationsFunctionName?.Value).toEqual(ref(stack.outbox.operationsFunction));
+    expect(outputs.ProjectorFunctionName?.Value).toEqual(ref(stack.readModel.projector));
+    expect(outputs.OutboxTableName?.Value).toEqual(ref(stack.outbox.table));
+    expect(outputs.EventBusName?.Value).toEqual(ref(stack.outbox.eventBus as never));
+    expect(outputs.EventArchiveName?.Value).toEqual(ref(stack.outbox.archive as never));
+    expect(Object.keys(outputs).filter((key) => key.endsWith('QueueUrl')).sort()).toEqual(['ProjectorDeadLettersQueueUrl', 'RelayFailuresQueueUrl']);
+    expect(outputs.RelayFailuresQueueUrl?.Value).toEqual(ref(stack.outbox.relayFailureQueue));
+    expect(outputs.ProjectorDeadLettersQueueUrl?.Value).toEqual(ref(stack.readModel.deadLetterQueue));
+  });
+});
+
 describe('OrdersServiceStack bus', () => {
-  it('lets only the relay and the reconciler put events with source "orders" on the bus', () => {
+  it('lets only the outbox functions (relay, reconciler, operations) put events with source "orders" on the bus', () => {
     template.hasResourceProperties('AWS::Events::EventBusPolicy', {
       Statement: Match.objectLike({
         Effect: 'Deny',
@@ -262,6 +277,7 @@ describe('OrdersServiceStack bus', () => {
             'aws:PrincipalArn': [
               { 'Fn::GetAtt': [stack.getLogicalId(stack.outbox.relayFunction.role?.node.defaultChild as never), 'Arn'] },
               { 'Fn::GetAtt': [stack.getLogicalId(stack.outbox.reconcilerFunction.role?.node.defaultChild as never), 'Arn'] },
+              { 'Fn::GetAtt': [stack.getLogicalId(stack.outbox.operationsFunction.role?.node.defaultChild as never), 'Arn'] },
             ],
           },
         },
@@ -271,8 +287,8 @@ describe('OrdersServiceStack bus', () => {
 });
 
 describe('OrdersServiceStack functions', () => {
-  it('runs every function (six API handlers, relay, reconciler, projector) on Node.js 22, arm64, with tracing', () => {
-    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(9);
+  it('runs every function (six API handlers, relay, reconciler, operations, projector) on Node.js 22, arm64, with tracing', () => {
+    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(10);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -284,7 +300,7 @@ describe('OrdersServiceStack functions', () => {
   it('traces every function actively with the Powertools Tracer, a service name and no responses in traces', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
 
-    expect(functions).toHaveLength(9);
+    expect(functions).toHaveLength(10);
     for (const fn of functions) {
       const properties = fn.Properties as { TracingConfig?: unknown; Environment: { Variables: Record<string, unknown> } };
       expect(properties.TracingConfig).toEqual({ Mode: 'Active' });
@@ -306,8 +322,8 @@ describe('OrdersServiceStack functions', () => {
   });
 
   it('keeps the logs of every function and the API access logs for a month', () => {
-    template.resourceCountIs('AWS::Logs::LogGroup', 10);
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 10);
+    template.resourceCountIs('AWS::Logs::LogGroup', 11);
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 11);
   });
 
   it('gives the read function GetItem on the read model and the Orders table, and nothing else', () => {

@@ -20,7 +20,7 @@ describe('cdk synth', () => {
         Resources: Record<string, { Type: string; Metadata?: Record<string, string> }>;
       };
       const functions = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');
-      expect(functions).toHaveLength(9);
+      expect(functions).toHaveLength(10);
       for (const fn of functions) {
         const bundle = path.join(out, fn.Metadata?.['aws:asset:path'] ?? 'missing', 'index.js');
         expect(existsSync(bundle)).toBe(true);

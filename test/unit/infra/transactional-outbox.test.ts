@@ -67,6 +67,21 @@ describe('TransactionalOutbox', () => {
     });
   });
 
+  it('has an occurred index (keys only) by day and shard, ordered by occurredAt, for replays of a time range', () => {
+    build().template().hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: Match.arrayWith([
+        {
+          IndexName: 'occurred',
+          KeySchema: [
+            { AttributeName: 'occurredKey', KeyType: 'HASH' },
+            { AttributeName: 'occurredAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ]),
+    });
+  });
+
   it('pages on any parked item, and on an audit that keeps failing', () => {
     const template = build().template();
 
@@ -197,7 +212,7 @@ describe('TransactionalOutbox relay', () => {
     Template.fromStack(stack).resourceCountIs('AWS::Events::EventBusPolicy', 0);
   });
 
-  it('denies every principal but the relay and the reconciler putting events with its source on the bus it creates', () => {
+  it('denies every principal but the outbox functions (relay, reconciler, operations) putting events with its source on the bus it creates', () => {
     const { outbox, stack, template } = build();
     const arnOf = (construct: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [stack.getLogicalId(construct.node.defaultChild as never), 'Arn'] });
 
@@ -213,7 +228,7 @@ describe('TransactionalOutbox relay', () => {
         Resource: arnOf(outbox.eventBus),
         Condition: {
           'ForAnyValue:StringEquals': { 'events:source': ['orders'] },
-          ArnNotEquals: { 'aws:PrincipalArn': [arnOf(outbox.relayFunction.role as never), arnOf(outbox.reconcilerFunction.role as never)] },
+          ArnNotEquals: { 'aws:PrincipalArn': [arnOf(outbox.relayFunction.role as never), arnOf(outbox.reconcilerFunction.role as never), arnOf(outbox.operationsFunction.role as never)] },
         },
       },
     });
@@ -351,6 +366,30 @@ describe('TransactionalOutbox reconciler', () => {
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^OutboxReconciler') } }],
       Threshold: 1,
       DatapointsToAlarm: 2,
+    });
+  });
+
+  it('lets the operations function read the indexes and the item count, retry parked items and publish to its bus, and nothing more', () => {
+    const { outbox, stack, template } = build();
+    const roleId = stack.getLogicalId(outbox.operationsFunction.role?.node.defaultChild as never);
+    const statements = Object.values(template().findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } })).flatMap(
+      (policy) => (policy as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }).Properties.PolicyDocument.Statement,
+    );
+    const tableArn = { 'Fn::GetAtt': [stack.getLogicalId(outbox.table.node.defaultChild as never), 'Arn'] };
+    expect(statements.filter((s) => JSON.stringify(s.Action).match(/dynamodb|events/))).toEqual([
+      expect.objectContaining({ Action: 'events:PutEvents' }),
+      expect.objectContaining({
+        Action: ['dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:DescribeTable'],
+        Resource: tableArn,
+      }),
+      ...['pending', 'parked', 'occurred'].map((index) =>
+        expect.objectContaining({ Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [tableArn, `/index/${index}`]] } }),
+      ),
+    ]);
+    template().hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Operator requests'),
+      Timeout: 300,
+      Environment: { Variables: Match.objectLike({ PUBLISHED_RETENTION_SECONDS: '604800' }) },
     });
   });
 
