@@ -89,7 +89,7 @@ export const relayFromEnv = (onMarkError?: (key: { aggregateId: string; version:
 /** The operations function's cold-start wiring: the shared publisher and parker, and a parked retry. */
 export const operationsFromEnv = (): OutboxOperations => {
   const { client, config, publisher, parker } = outboxFromEnv();
-  return new OutboxOperations(client, publisher, parker, new ParkedRetry(publisher, parker), {
+  return new OutboxOperations(client, publisher, new ParkedRetry(publisher, parker), {
     tableName: config.OUTBOX_TABLE_NAME,
     retentionSeconds: config.PUBLISHED_RETENTION_SECONDS,
   });

@@ -12,7 +12,6 @@ import {
   dayBucketsBetween,
 } from './item';
 import type { ParkedRetry, RetryParkedReport } from './parked-retry';
-import type { OutboxParker } from './parker';
 import type { EventBridgePublisher, PublishFailure } from './publisher';
 
 export interface OutboxOperationsOptions {
@@ -76,6 +75,12 @@ interface WindowCursor {
   readonly startKey?: Record<string, unknown>;
 }
 
+/**
+ * The longest window a replay takes: published items live for the retention (7 days by default)
+ * and then only in the bus archive, so a longer window would only read empty index partitions.
+ */
+export const MAX_REPLAY_WINDOW_DAYS = 93;
+
 /** Shard queries in flight at once while counting the pending index. */
 const SHARD_QUERY_CONCURRENCY = 10;
 /** Index keys read a page while replaying a window (each page is one consistent batch read). */
@@ -91,7 +96,6 @@ export class OutboxOperations {
   public constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly publisher: EventBridgePublisher,
-    private readonly parker: OutboxParker,
     private readonly retry: ParkedRetry,
     private readonly options: OutboxOperationsOptions,
     private readonly now: () => Date = () => new Date(),
@@ -121,18 +125,47 @@ export class OutboxOperations {
         start = page.LastEvaluatedKey;
       } while (start !== undefined);
     });
-    const parked = await this.parker.stats();
+    const parked = await this.parkedIndex();
     const table = await this.client.send(new DescribeTableCommand({ TableName: this.options.tableName }));
     const items = table.Table?.ItemCount ?? 0;
     const now = this.now().getTime();
     return {
       pending,
-      published: Math.max(0, items - pending - parked.count),
+      // Every item is an event (pending, published or parked) or the hold record of a parked aggregate.
+      published: Math.max(0, items - pending - parked.count - parked.aggregates),
       publishedApproximate: true,
       parked: parked.count,
       oldestPendingAgeMs: oldest === undefined ? 0 : Math.max(0, now - Date.parse(oldest)),
-      oldestParkedAgeMs: parked.oldestParkedAgeMs,
+      oldestParkedAgeMs: parked.oldestParkedAt === undefined ? 0 : Math.max(0, now - Date.parse(parked.oldestParkedAt)),
     };
+  }
+
+  /** The parked index read whole (parked items are few: each one pages someone). */
+  private async parkedIndex(): Promise<{ count: number; aggregates: number; oldestParkedAt?: string }> {
+    let count = 0;
+    let oldestParkedAt: string | undefined;
+    const aggregates = new Set<string>();
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page: QueryCommandOutput = await this.client.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          IndexName: OUTBOX_PARKED_INDEX.indexName,
+          KeyConditionExpression: '#key = :parked',
+          ExpressionAttributeNames: { '#key': OUTBOX_PARKED_INDEX.partitionKey },
+          ExpressionAttributeValues: { ':parked': OUTBOX_PARKED_INDEX.partitionValue },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        count += 1;
+        aggregates.add(String(item.aggregateId));
+        const at = item.parkedAt as string | undefined;
+        if (at !== undefined && (oldestParkedAt === undefined || at < oldestParkedAt)) oldestParkedAt = at;
+      }
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return { count, aggregates: aggregates.size, ...(oldestParkedAt === undefined ? {} : { oldestParkedAt }) };
   }
 
   /** The parked events, the longest-parked first, `limit` a page. */
@@ -209,6 +242,9 @@ export class OutboxOperations {
    * version order within a page; across pages and aggregates EventBridge keeps no order anyway.
    */
   public async replayWindow(window: { since: Date; until: Date; cursor?: string; deadline: number }): Promise<ReplayReport> {
+    if (window.until.getTime() - window.since.getTime() > MAX_REPLAY_WINDOW_DAYS * 86_400_000) {
+      throw new RangeError(`A replay window is at most ${MAX_REPLAY_WINDOW_DAYS} days; older events are in the bus archive.`);
+    }
     const partitions = dayBucketsBetween(window.since, window.until, PENDING_SHARD_CEILING);
     const report = newReplayReport(this.options.retentionSeconds);
     let position: WindowCursor | undefined = window.cursor === undefined ? { partition: 0 } : decodeCursor<WindowCursor>(window.cursor);
