@@ -64,7 +64,7 @@ export class OrdersDashboard extends Construct {
         markdown:
           '## Orders: API -> outbox -> EventBridge -> read model\n' +
           'Every accepted command writes one outbox event: **Commands accepted** and **Events published + Republished** should match over time. ' +
-          'Pending and parked events have not reached the bus yet; docs/operations.md says what each alarm means.',
+          'Pending and parked events have not reached the bus yet; docs/deploy.md has the runbook for each alarm.',
         width: 24,
         height: 2,
       }),
