@@ -3,10 +3,11 @@ import { App, Aspects, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { authFromContext } from '../lib/api-auth';
 import { EventPatternValidation } from '../lib/event-pattern-aspect';
+import { ORDERS_STACK } from '../lib/ops-outputs';
 import { OrdersServiceStack } from '../lib/orders-service-stack';
 
 const app = new App();
-new OrdersServiceStack(app, 'OrdersService', {
+new OrdersServiceStack(app, ORDERS_STACK, {
   description: 'Orders service with a transactional outbox',
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   // -c auth=none, or -c authIssuer=https://... -c authAudience=a,b; unset: the stack's Cognito user pool.

@@ -21,6 +21,7 @@ import { OrdersDashboard } from './orders-dashboard';
 import { AUTH_MODE_ENV, ORDER_ROUTES } from './order-routes';
 import { OrdersUserPool } from './orders-user-pool';
 import { durableTable } from './durable-table';
+import { OPS_OUTPUTS } from './ops-outputs';
 import { ServiceFunction } from './service-function';
 import { TransactionalOutbox } from './transactional-outbox';
 
@@ -302,15 +303,6 @@ export class OrdersServiceStack extends Stack {
     });
   }
 }
-
-/** The stack outputs the operations CLI reads (ops/outbox.ts). */
-export const OPS_OUTPUTS = {
-  operationsFunction: 'OutboxOperationsFunctionName',
-  projectorFunction: 'ProjectorFunctionName',
-  archive: 'EventArchiveName',
-  projectorDeadLetters: 'ProjectorDeadLetters',
-  queueSuffix: 'QueueUrl',
-} as const;
 
 /** `minVersionWait` in milliseconds: a whole number from 0 to `MAX_MIN_VERSION_WAIT_MS`, or synth stops. */
 const validMinVersionWait = (wait: Duration | undefined): number => {

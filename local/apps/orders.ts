@@ -21,8 +21,9 @@ import { type CfnTemplate, constructPathOf } from '../model/template';
 import { PacedValue } from '../paced';
 import type { AppHooks, AppHooksContext } from './hooks';
 
-/** The Orders service's stack id (bin/app.ts). */
-export const ORDERS_STACK = 'OrdersService';
+import { ORDERS_STACK } from '../../lib/ops-outputs';
+
+export { ORDERS_STACK };
 
 /** The Orders service's resources the local stack acts on, by construct path from the stack down. */
 export const ORDERS_PATHS = {

@@ -1,0 +1,48 @@
+import type { OperationFailure } from '../../lambdas/outbox/operations';
+import { OPS_OUTPUTS } from '../../lib/ops-outputs';
+import { type Io, table } from '../output';
+import type { OpsTarget } from '../target';
+
+interface RetryAnswer {
+  readonly aggregates: number;
+  readonly republished: number;
+  readonly stillParked: number;
+  readonly released: number;
+  readonly failed: readonly OperationFailure[];
+}
+
+/** Invocations at most when retrying every parked order (each takes what it can in its time). */
+const MAX_ROUNDS = 20;
+
+/**
+ * `retry-parked [--order ID]`: parked events back on the bus in version order, their holds lifted.
+ * Every order: again while a round republished something and refused nothing.
+ */
+export const retryParked = async (target: OpsTarget, io: Io, json: boolean, aggregateId: string | undefined): Promise<number> => {
+  const fn = target.output(OPS_OUTPUTS.operationsFunction);
+  const total = { aggregates: 0, republished: 0, stillParked: 0, released: 0, failed: [] as OperationFailure[] };
+  for (let round = 1; round <= MAX_ROUNDS; round++) {
+    const answer = await target.invoke<RetryAnswer>(fn, { operation: 'retry-parked', ...(aggregateId === undefined ? {} : { aggregateId }), maxSeconds: 240 });
+    total.aggregates += answer.aggregates;
+    total.republished += answer.republished;
+    total.stillParked += answer.stillParked;
+    total.released += answer.released;
+    total.failed.push(...answer.failed);
+    if (aggregateId !== undefined || answer.failed.length > 0 || answer.republished === 0) break;
+  }
+  if (json) io.stdout(`${JSON.stringify(total)}\n`);
+  else {
+    io.stdout(
+      `Retried the parked events of ${total.aggregates} order${total.aggregates === 1 ? '' : 's'}: ${total.republished} republished, ` +
+        `${total.stillParked} still parked, ${total.released} order${total.released === 1 ? '' : 's'} flowing again.\n`,
+    );
+    if (total.failed.length > 0) {
+      io.stdout(table(['order id', 'version', 'error code', 'message'], total.failed.map((f) => [f.aggregateId, f.version, f.errorCode, f.errorMessage])));
+    }
+  }
+  if (total.stillParked > 0) {
+    io.stderr(`${total.stillParked} event${total.stillParked === 1 ? ' is' : 's are'} still parked: the bus refused again (see the table, or: npm run outbox -- parked).\n`);
+    return 1;
+  }
+  return 0;
+};
