@@ -47,7 +47,7 @@ const withLocalUrl = (argv: readonly string[]): string[] => {
     const arg = argv[i] ?? '';
     if (arg === '--local') {
       const next = argv[i + 1];
-      if (next !== undefined && /^https?:\/\//.test(next)) {
+      if (next !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(next)) {
         out.push(`--local=${next}`);
         i += 1;
       } else out.push(`--local=${DEFAULT_LOCAL_URL}`);
@@ -131,8 +131,8 @@ export const parseInvocation = (argv: readonly string[], now: Date = new Date())
       if (values.since === undefined) throw new UsageError('replay needs --order ID, or --since ISO [--until ISO].');
       const since = isoOption('since', values.since);
       const until = values.until === undefined ? now : isoOption('until', values.until);
-      if (since.getTime() > until.getTime()) throw new UsageError('--since must not be after --until.');
       if (since.getTime() > now.getTime()) throw new UsageError('--since is in the future: nothing has occurred there yet.');
+      if (since.getTime() > until.getTime()) throw new UsageError('--since must not be after --until.');
       if (until.getTime() - since.getTime() > MAX_REPLAY_WINDOW_DAYS * 86_400_000) {
         throw new UsageError(`A replay window is at most ${MAX_REPLAY_WINDOW_DAYS} days; for older events use the bus archive (StartReplay).`);
       }
