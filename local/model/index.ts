@@ -3,7 +3,7 @@ import { type RuleModel, rulesOf } from './events';
 import { type HttpRouteModel, type JwtAuthorizerSettings, httpRoutesOf, jwtAuthorizersOf } from './http-api';
 import { type LocalNames, type Resolve, localQueueName, localQueueUrl, resolver } from './intrinsics';
 import { type FunctionModel, type StreamMappingSettings, functionsOf, streamMappingsOf } from './lambda';
-import { type CfnResource, type CfnTemplate, LOCAL_ACCOUNT, LOCAL_REGION, UnsupportedConstructError, constructPathOf, resourcesOfType } from './template';
+import { type CfnResource, type CfnTemplate, LOCAL_ACCOUNT, LOCAL_REGION, UnsupportedConstructError, constructPathOf, referencedLogicalId, resourcesOfType } from './template';
 
 export * from './dynamodb';
 export * from './events';
@@ -105,8 +105,21 @@ const queueOf = (logicalId: string, resource: CfnResource, names: LocalNames): Q
   };
 };
 
+/** The resource types the local stack runs: an output naming another (a user pool, a dashboard) has no local value. */
+const EMULATED_TYPES = new Set(['AWS::DynamoDB::Table', 'AWS::Lambda::Function', 'AWS::SQS::Queue', 'AWS::Events::EventBus', 'AWS::ApiGatewayV2::Api']);
+
+const namesUnemulated = (template: CfnTemplate, value: unknown): boolean => {
+  if (Array.isArray(value)) return value.some((item) => namesUnemulated(template, item));
+  if (typeof value !== 'object' || value === null) return false;
+  const logicalId = referencedLogicalId(value);
+  const type = logicalId === undefined ? undefined : template.Resources[logicalId]?.Type;
+  if (type !== undefined && !EMULATED_TYPES.has(type)) return true;
+  return Object.values(value).some((item) => namesUnemulated(template, item));
+};
+
 const outputsOf = (template: CfnTemplate, resolve: Resolve): OutputModel[] =>
   Object.entries(template.Outputs ?? {}).flatMap(([key, output]) => {
+    if (namesUnemulated(template, output.Value)) return [];
     try {
       const exportName = output.Export === undefined ? undefined : resolve(output.Export.Name, `output ${key}, Export`);
       return [
