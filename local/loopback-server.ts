@@ -63,3 +63,14 @@ export const reserveLoopbackServer = async (port = 0): Promise<ReservedServer> =
   const { endpoint } = await listenOnLoopback(server, port);
   return { url: endpoint, server };
 };
+
+/** A request's body, or `undefined` once it passes `maxBytes` (the rest is read and dropped). */
+export const readBody = async (request: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> => {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size <= maxBytes) chunks.push(chunk as Buffer);
+  }
+  return size > maxBytes ? undefined : Buffer.concat(chunks);
+};

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody } from '../loopback-server';
 import type { OutputModel } from '../model';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../model/template';
 
@@ -53,7 +54,7 @@ export const localCloudFormation = (options: LocalCloudFormationOptions): LocalC
     .join('');
   const stack =
     `<member>${element('StackId', stackId)}${element('StackName', options.stackName)}${element('CreationTime', createdAt)}` +
-    `${element('StackStatus', 'CREATE_COMPLETE')}<Outputs>${outputs}</Outputs><Parameters/><Tags/>` +
+    `${element('StackStatus', 'CREATE_COMPLETE')}${outputs === '' ? '' : `<Outputs>${outputs}</Outputs>`}` +
     `<DisableRollback>false</DisableRollback><EnableTerminationProtection>false</EnableTerminationProtection>` +
     `<DriftInformation><StackDriftStatus>NOT_CHECKED</StackDriftStatus></DriftInformation></member>`;
 
@@ -68,9 +69,7 @@ export const localCloudFormation = (options: LocalCloudFormationOptions): LocalC
   return {
     stackId,
     handle: async (request, response) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of request) chunks.push(chunk as Buffer);
-      const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+      const form = new URLSearchParams((await readBody(request, 1024 * 1024))?.toString('utf8') ?? '');
       const action = form.get('Action') ?? '';
       const requestId = randomUUID();
       let status = 200;

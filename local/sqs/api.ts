@@ -150,7 +150,8 @@ export const sqsOperations = (directory: QueueDirectory) => {
       });
       const systemNames = [...strings(input, 'AttributeNames'), ...strings(input, 'MessageSystemAttributeNames')];
       const attributeNames = strings(input, 'MessageAttributeNames');
-      return { Messages: received.map((message) => messageOf(message, systemNames, attributeNames)) };
+      // An empty receive answers no Messages at all, as SQS does.
+      return received.length === 0 ? {} : { Messages: received.map((message) => messageOf(message, systemNames, attributeNames)) };
     },
     DeleteMessage: (input) => {
       queueOf(input).delete(str(input, 'ReceiptHandle'));
@@ -179,7 +180,8 @@ export const sqsOperations = (directory: QueueDirectory) => {
       const prefix = typeof input.QueueNamePrefix === 'string' ? input.QueueNamePrefix : '';
       const max = int(input, 'MaxResults', 1, 1000);
       const urls = directory.queues.filter((queue) => queue.model.name.startsWith(prefix)).map((queue) => queue.model.url);
-      return { QueueUrls: max === undefined ? urls.slice(0, 1000) : urls.slice(0, max) };
+      const listed = urls.slice(0, max ?? 1000);
+      return listed.length === 0 ? {} : { QueueUrls: listed };
     },
     PurgeQueue: (input) => {
       queueOf(input).purge();

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
+import { readBody } from '../loopback-server';
 import type { QueueModel } from '../model';
 import { type QueueDirectory, sqsOperations } from './api';
 import { SqsError } from './errors';
@@ -94,16 +95,17 @@ export const startLocalSqs = (options: LocalSqsOptions): LocalSqs => {
       );
     },
     handle: async (request, response) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of request) chunks.push(chunk as Buffer);
+      // Ten messages of the largest size, with room for the JSON around them.
+      const raw = await readBody(request, 12 * 1024 * 1024);
       const operation = String(request.headers['x-amz-target'] ?? '').replace(/^AmazonSQS\./, '');
       let status = 200;
       let body: unknown;
       const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID() };
       try {
+        if (raw === undefined) throw new SqsError('BatchRequestTooLong', 'The request is larger than the local SQS takes.');
         let input: unknown;
         try {
-          input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as unknown;
+          input = JSON.parse(raw.toString('utf8') || '{}') as unknown;
         } catch {
           throw new SqsError('SerializationException', 'The request body is not valid JSON.');
         }
