@@ -231,6 +231,13 @@ describe('Lambda Invoke on the local API port', () => {
     expect(error).toMatchObject({ name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 404 } });
   });
 
+  it('answers the AWS APIs only for signed requests, as the other local AWS endpoints do (a web page cannot sign)', async () => {
+    const sqs = await fetch(stack.url, { method: 'POST', headers: { 'x-amz-target': 'AmazonSQS.ListQueues', 'content-type': 'application/x-amz-json-1.0' }, body: '{}' });
+    const query = await fetch(stack.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=DescribeStacks&Version=2010-05-15' });
+
+    expect([sqs.status, query.status]).toEqual([403, 403]);
+  });
+
   it('leaves the HTTP API as it was: the admin routes still answer', async () => {
     expect((await fetch(`${stack.url}/_local/health`)).status).toBe(200);
   });
