@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface LoopbackListener {
@@ -40,4 +40,37 @@ export const refuseUnlessLocalSdk = (request: IncomingMessage, response: ServerR
   response.writeHead(403, { 'content-type': 'application/json' });
   response.end(JSON.stringify({ message: 'This local AWS endpoint answers only signed requests from this machine.' }));
   return true;
+};
+
+/** A server listening on loopback whose owner attaches its own `request` handler later. */
+export interface ReservedServer {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly server: Server;
+}
+
+/**
+ * Listens on a loopback port now and answers `503` until the owner replaces the `request`
+ * handler: for what must know its URL before it can serve (the local API, whose URL the queue
+ * URLs of the template name).
+ */
+export const reserveLoopbackServer = async (port = 0): Promise<ReservedServer> => {
+  const server = createServer((request, response) => {
+    request.resume();
+    response.writeHead(503, { 'content-type': 'application/json' });
+    response.end('{"message":"Service Unavailable"}');
+  });
+  const { endpoint } = await listenOnLoopback(server, port);
+  return { url: endpoint, server };
+};
+
+/** A request's body, or `undefined` once it passes `maxBytes` (the rest is read and dropped). */
+export const readBody = async (request: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> => {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size <= maxBytes) chunks.push(chunk as Buffer);
+  }
+  return size > maxBytes ? undefined : Buffer.concat(chunks);
 };

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { startLocalApi } from './api';
+import { localCloudFormation } from './cloudformation';
 import type { LocalIssuer } from './api/jwt-authorizer';
 import { type AppHooksFactory, noAppHooks } from './apps/hooks';
 import { startLocalDynamoDb } from './dynamodb';
@@ -10,7 +11,9 @@ import { startLocalLambda } from './lambda';
 import type { LocalFunction } from './lambda/functions';
 import type { StreamPoller } from './lambda/stream-poller';
 import { startStreamPollers } from './lambda/streams';
-import { type CfnTemplate, LOCAL_REGION, type RouteAuthorization, readAppModel } from './model';
+import { reserveLoopbackServer } from './loopback-server';
+import { type CfnTemplate, LOCAL_REGION, type RouteAuthorization, constructPathOf, readAppModel } from './model';
+import { startLocalSqs } from './sqs';
 import type { CloudAssembly } from './synth';
 
 export type { LocalRule } from './events/rules';
@@ -18,7 +21,7 @@ export type { LocalRule } from './events/rules';
 export interface LocalStackOptions<Faults = unknown> {
   /** @default 3000; 0 picks a free port */
   readonly port?: number;
-  /** Where DynamoDB data, the event log and stream checkpoints live. @default - in memory, nothing kept */
+  /** Where DynamoDB data, the event log, stream checkpoints and queues live. @default - in memory, nothing kept */
   readonly dataDir?: string;
   /** Use this DynamoDB Local instead of starting one (tests share one). @default - start one */
   readonly dynamodbEndpoint?: string;
@@ -47,7 +50,10 @@ export interface LocalStackOptions<Faults = unknown> {
 }
 
 export interface LocalStack<Faults = unknown> {
+  /** The HTTP API, and on the same port the local AWS APIs: SQS, CloudFormation's `DescribeStacks`, Lambda's `Invoke`. */
   readonly url: string;
+  /** The stack's name, as `DescribeStacks` answers it. */
+  readonly stackName: string;
   readonly dynamodbEndpoint: string;
   readonly eventBridgeEndpoint: string;
   /** The Lambda `Invoke` API (every function's `AWS_ENDPOINT_URL_LAMBDA`). */
@@ -61,7 +67,10 @@ export interface LocalStack<Faults = unknown> {
   readonly bus: LocalEventBridge;
   /** The app's faults as its hooks keep them (`{}` without hooks). */
   readonly faults: Faults;
-  /** Messages that reached each local queue (failure destinations, dead-letter queues), by logical id. */
+  /**
+   * Every message body that reached each local queue since the start (failure destinations,
+   * dead-letter queues, SQS `SendMessage`), by logical id; the queues themselves are on the SQS API at `url`.
+   */
   readonly queues: ReadonlyMap<string, unknown[]>;
   readonly events: AcceptedEvent[];
   /** The local JWT issuer that stands in for the template's authorizers' issuers. */
@@ -90,14 +99,22 @@ export const startLocalStack = async <Faults = Record<string, never>>(options: L
   const random = options.random ?? Math.random;
   const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   const assembly = options.assembly;
-  // Read first: a construct the local stack cannot emulate stops it before anything starts.
-  const model = readAppModel(assembly.template, assembly.dir, { tablePrefix: options.tablePrefix ?? '' });
-  const closers: (() => Promise<void>)[] = [];
+  // The API's port first: the template's queue URLs name it.
+  const apiServer = await reserveLoopbackServer(options.port ?? 3000);
+  const closers: (() => Promise<void>)[] = [
+    async () =>
+      new Promise<void>((resolve) => {
+        apiServer.server.closeAllConnections();
+        apiServer.server.close(() => resolve());
+      }),
+  ];
   const close = async (): Promise<void> => {
     for (const closer of closers.reverse()) await closer().catch(() => undefined);
   };
 
   try {
+    // Read before anything else starts: a construct the local stack cannot emulate stops it here.
+    const model = readAppModel(assembly.template, assembly.dir, { tablePrefix: options.tablePrefix ?? '', apiUrl: apiServer.url });
     if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
     const dynamodb = await startLocalDynamoDb({
       tables: model.tables,
@@ -107,10 +124,9 @@ export const startLocalStack = async <Faults = Record<string, never>>(options: L
       log,
     });
     closers.push(dynamodb.close);
-    const queues = new Map<string, unknown[]>();
-    const sendToQueue = (logicalId: string, message: unknown): void => {
-      queues.set(logicalId, [...(queues.get(logicalId) ?? []), message]);
-    };
+    const sqs = startLocalSqs({ queues: model.queues, ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) });
+    closers.push(async () => sqs.close());
+    const sendToQueue = sqs.send;
 
     const hooks = options.hooks ?? (noAppHooks as unknown as AppHooksFactory<Faults>);
     const app = await hooks({ model, dynamodb: dynamodb.client, dynamodbEndpoint: dynamodb.endpoint, log, random });
@@ -132,6 +148,7 @@ export const startLocalStack = async <Faults = Record<string, never>>(options: L
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',
         AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+        AWS_ENDPOINT_URL_SQS: apiServer.url,
         // Local tooling may run on Node 20; the Lambda runtime is Node 22.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         // No X-Ray daemon here: the Powertools Tracer stays off (it would log "Failed to get the
@@ -177,10 +194,14 @@ export const startLocalStack = async <Faults = Record<string, never>>(options: L
     });
     app.started?.({ functions: lambda.functions, pollers, setBusFailureRate: (rate) => events.bus.setFaults({ failureRate: rate }) });
 
+    const stackName = assembly.stackName ?? constructPathOf(Object.values(model.template.Resources)[0])?.split('/')[0] ?? 'LocalStack';
+    const cloudformation = localCloudFormation({ stackName, outputs: model.outputs });
     const api = await startLocalApi({
       model,
       functionOf: lambda.functionOf,
       port: options.port ?? 3000,
+      server: apiServer,
+      aws: { sqs: sqs.handle, query: cloudformation.handle, lambda: lambda.handleInvoke },
       log,
       admin: {
         health: () => ({
@@ -209,6 +230,7 @@ export const startLocalStack = async <Faults = Record<string, never>>(options: L
 
     return {
       url: api.url,
+      stackName,
       dynamodbEndpoint: dynamodb.endpoint,
       eventBridgeEndpoint: events.bus.endpoint,
       lambdaEndpoint: lambda.endpoint,
@@ -219,7 +241,7 @@ export const startLocalStack = async <Faults = Record<string, never>>(options: L
       rules: rules.rules,
       bus: events.bus,
       faults: app.faults,
-      queues,
+      queues: sqs.received,
       events: events.events,
       issuer: api.issuer,
       routeAuthorization: new Map(model.httpRoutes.map((route) => [route.routeKey, route.authorization])),

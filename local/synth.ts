@@ -15,6 +15,8 @@ export class SynthError extends Error {
 export interface CloudAssembly {
   readonly dir: string;
   readonly template: CfnTemplate;
+  /** The stack the template is of (CloudFormation's `DescribeStacks` answers it). @default - the first segment of the template's construct paths */
+  readonly stackName?: string;
   /** True when an earlier synth of the same sources was reused. */
   readonly reused: boolean;
 }
@@ -69,7 +71,7 @@ export const synthesizeApp = async (options: SynthOptions): Promise<CloudAssembl
     await runSynth(root, dir, options.app);
     writeFileSync(stamp, hash);
   }
-  return { dir, template: JSON.parse(readFileSync(templateFile, 'utf8')) as CfnTemplate, reused };
+  return { dir, template: JSON.parse(readFileSync(templateFile, 'utf8')) as CfnTemplate, stackName: options.stackName, reused };
 };
 
 const runSynth = async (root: string, outDir: string, app: string | undefined): Promise<void> =>
@@ -102,5 +104,6 @@ const runSynth = async (root: string, outDir: string, app: string | undefined): 
 export const loadCloudAssembly = (dir: string, stackName: string): CloudAssembly => ({
   dir,
   template: JSON.parse(readFileSync(path.join(dir, `${stackName}.template.json`), 'utf8')) as CfnTemplate,
+  stackName,
   reused: true,
 });

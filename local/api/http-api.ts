@@ -4,9 +4,9 @@
  * see `startLocalHttpApi`.
  */
 import { randomUUID } from 'node:crypto';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { type ReservedServer, reserveLoopbackServer } from '../loopback-server';
 
 export type LambdaHttpHandler = (
   event: APIGatewayProxyEventV2,
@@ -45,6 +45,9 @@ export interface LocalHttpApi {
   close(): Promise<void>;
 }
 
+/** Serves a request itself, ahead of the routes (the local AWS APIs on the same port). */
+export type DirectHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
+
 /** API Gateway's own payload ceiling; above it the gateway answers 413 without invoking anything. */
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
@@ -81,12 +84,18 @@ export const startLocalHttpApi = async (
   routes: readonly LocalRoute[],
   options: {
     readonly port?: number;
+    /** A server `reserveLoopbackServer` made: the API takes it over instead of listening anew. @default - listen on `port` */
+    readonly server?: ReservedServer;
+    /** A handler for the requests it takes, before any route matches. @default - none */
+    readonly intercept?: (request: IncomingMessage) => DirectHandler | undefined;
     /** Called once per request answered, e.g. for a log line. */
     readonly onResponse?: (line: { method: string; path: string; status: number; ms: number }) => void;
   } = {},
 ): Promise<LocalHttpApi> => {
   const compiled = routes.map(compile);
-  const server = createServer((request, response) => {
+  const { url, server } = options.server ?? (await reserveLoopbackServer(options.port));
+  server.removeAllListeners('request');
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     const started = Date.now();
     response.once('finish', () => {
       options.onResponse?.({
@@ -96,17 +105,12 @@ export const startLocalHttpApi = async (
         ms: Date.now() - started,
       });
     });
+    const direct = options.intercept?.(request);
     // A client that goes away mid-request (or the stack closing under it) aborts the body read.
-    serve(compiled, request, response).catch(() => response.destroy());
+    (direct ?? ((req, res) => serve(compiled, req, res)))(request, response).catch(() => response.destroy());
   });
-  // Loopback only: the local API answers this machine, never the network it is on.
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     server,
     close: async () =>
       new Promise<void>((resolve) => {

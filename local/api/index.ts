@@ -2,12 +2,15 @@
  * API Gateway's HTTP API on this machine: the template's routes, each to its function through a
  * Lambda proxy integration (payload format 2.0, http-api.ts), its JWT authorizer run against a
  * local issuer that stands in for the template's (route-authorizer.ts, jwt-authorizer.ts), and
- * the `/_local/*` admin routes (admin.ts).
+ * the `/_local/*` admin routes (admin.ts), and on the same port the local AWS APIs tools call
+ * (aws.ts: SQS, CloudFormation's DescribeStacks, Lambda's Invoke).
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { LocalFunction } from '../lambda/functions';
 import type { AppModel } from '../model';
 import { type AdminOperations, adminRoutes } from './admin';
+import type { ReservedServer } from '../loopback-server';
+import { type LocalAwsApis, localAwsRequest } from './aws';
 import { type LocalHttpApi, type LocalRoute, startLocalHttpApi } from './http-api';
 import { type LocalIssuer, createSigningKey, localIssuer } from './jwt-authorizer';
 import { jwtRouteAuthorizer } from './route-authorizer';
@@ -19,6 +22,10 @@ export interface LocalApiOptions {
   readonly admin: Omit<AdminOperations, 'issuer' | 'isAllowedHost'>;
   /** @default 3000; 0 picks a free port */
   readonly port: number;
+  /** The port, already taken (`reserveLoopbackServer`), when others had to know the URL first. @default - listen on `port` */
+  readonly server?: ReservedServer;
+  /** The local AWS APIs served on the same port, ahead of the routes (local/api/aws.ts). @default - none */
+  readonly aws?: LocalAwsApis;
   readonly log: (line: string) => void;
 }
 
@@ -59,6 +66,8 @@ export const startLocalApi = async (options: LocalApiOptions): Promise<LocalApi>
   });
   const api = await startLocalHttpApi([...admin, ...routes], {
     port: options.port,
+    ...(options.server === undefined ? {} : { server: options.server }),
+    ...(options.aws === undefined ? {} : { intercept: localAwsRequest(options.aws) }),
     onResponse: ({ method, path: requestPath, status, ms }) => options.log(`http   ${method} ${requestPath} ${status} ${ms}ms`),
   });
   const { port } = new URL(api.url);

@@ -54,7 +54,8 @@ export interface LocalRulesOptions {
   readonly functionName: (logicalId: string) => string;
   readonly invokeAsync: AsyncInvoker;
   readonly log: (line: string) => void;
-  readonly sendToQueue: (queueLogicalId: string, message: unknown) => void;
+  /** A message for a local queue (a target's dead-letter queue), with its `String` message attributes. */
+  readonly sendToQueue: (queueLogicalId: string, body: unknown, attributes: Readonly<Record<string, string>>) => void;
   /**
    * The local waits before each delivery retry, short so that the local stack moves on. The age
    * check does not use them: see `nominalRetryDelaySeconds`. @default [100, 200, 400] ms
@@ -126,14 +127,11 @@ export const startLocalRules = (options: LocalRulesOptions): LocalRules => {
       `rule   ${rule.logicalId} gave up on ${target.functionName} after ${attempt} attempts (${refusal.code}): ${refusal.message}${queue === undefined ? '' : ` -> ${queue}`}`,
     );
     if (queue === undefined) return;
-    options.sendToQueue(queue, {
-      body: event,
-      attributes: {
-        RULE_ARN: `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:rule/${rule.logicalId}`,
-        TARGET_ARN: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${target.functionName}`,
-        ERROR_CODE: refusal.code,
-        ERROR_MESSAGE: refusal.message,
-      },
+    options.sendToQueue(queue, event, {
+      RULE_ARN: `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:rule/${rule.logicalId}`,
+      TARGET_ARN: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${target.functionName}`,
+      ERROR_CODE: refusal.code,
+      ERROR_MESSAGE: refusal.message,
     });
   };
 

@@ -26,20 +26,28 @@ export const functionNameOf = (functionName: string, qualifier?: string): string
   return qualifiers.every((q) => q === '$LATEST') ? match[1] : undefined;
 };
 
-export interface LocalLambdaApiOptions {
+export interface LambdaInvokeOptions {
   /** The local function of that name, if any. */
   readonly functionNamed: (name: string) => LocalFunction | undefined;
   readonly asyncInvocations: AsyncInvocations;
-  /** @default - a free port */
-  readonly port?: number;
   /** Called once per request answered, e.g. for a log line. */
   readonly onResponse?: (line: { functionName: string; invocationType: string; status: number }) => void;
 }
 
+export interface LocalLambdaApiOptions extends LambdaInvokeOptions {
+  /** @default - a free port */
+  readonly port?: number;
+}
+
 export interface LocalLambdaApi {
   readonly endpoint: string;
+  /** The `Invoke` handler itself, for another server to mount (the local stack's API port does). */
+  readonly handle: InvokeHandler;
   close(): Promise<void>;
 }
+
+/** Answers one request under `/2015-03-31/functions/`. */
+export type InvokeHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
 
 interface Answer {
   readonly status: number;
@@ -55,7 +63,7 @@ const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
  * answers 202 and runs the function through `AsyncInvocations`, `DryRun` answers 204; an unknown
  * function is a 404 `ResourceNotFoundException`, as on AWS.
  */
-export const startLocalLambdaApi = async (options: LocalLambdaApiOptions): Promise<LocalLambdaApi> => {
+export const lambdaInvokeHandler = (options: LambdaInvokeOptions): InvokeHandler => {
   const invoke = async (request: IncomingMessage, body: Buffer): Promise<Answer & { functionName: string; invocationType: string }> => {
     const url = new URL(request.url ?? '/', 'http://local');
     const rawName = INVOKE_PATH.exec(url.pathname)?.[1];
@@ -118,12 +126,17 @@ export const startLocalLambdaApi = async (options: LocalLambdaApiOptions): Promi
     response.end(body);
     options.onResponse?.({ functionName: result.functionName, invocationType: result.invocationType, status: result.status });
   };
+  return handle;
+};
 
+/** The `Invoke` API on a loopback port of its own (every function's `AWS_ENDPOINT_URL_LAMBDA`). */
+export const startLocalLambdaApi = async (options: LocalLambdaApiOptions): Promise<LocalLambdaApi> => {
+  const handle = lambdaInvokeHandler(options);
   const server = createServer((request, response) => {
     if (refuseUnlessLocalSdk(request, response)) return;
     handle(request, response).catch(() => response.destroy());
   });
-  return listenOnLoopback(server, options.port);
+  return { ...(await listenOnLoopback(server, options.port)), handle };
 };
 
 /** A restJson1 error as Lambda answers it: the type in `x-amzn-ErrorType`, `{Type, Message}` in the body. */

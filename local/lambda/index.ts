@@ -7,7 +7,7 @@
  */
 import { DEFAULT_ASYNC_INVOKE, type FunctionModel } from '../model/lambda';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../model/template';
-import { MAX_ASYNC_PAYLOAD_BYTES, startLocalLambdaApi } from './api';
+import { type InvokeHandler, MAX_ASYNC_PAYLOAD_BYTES, startLocalLambdaApi } from './api';
 import { AsyncInvocations } from './async-invocations';
 import { type FunctionError, LocalFunction } from './functions';
 
@@ -23,7 +23,7 @@ export interface LocalLambdaOptions {
   readonly injectFault?: (fn: FunctionModel) => FunctionError | undefined;
   readonly log: (line: string) => void;
   /** A message for a local queue (an on-failure destination). */
-  readonly sendToQueue: (queueLogicalId: string, message: unknown) => void;
+  readonly sendToQueue: (queueLogicalId: string, body: unknown) => void;
 }
 
 /** Lambda refused an invocation before queueing it (`RequestTooLargeException`, `ResourceNotFoundException`). */
@@ -35,6 +35,8 @@ export interface InvokeRefusal {
 export interface LocalLambda {
   /** The `Invoke` API (every function's `AWS_ENDPOINT_URL_LAMBDA`). */
   readonly endpoint: string;
+  /** The `Invoke` API's handler, for the local stack's API port to serve it too. */
+  readonly handleInvoke: InvokeHandler;
   /** Local functions by name. */
   readonly functions: ReadonlyMap<string, LocalFunction>;
   /** The function of a logical id; the model guarantees it exists. */
@@ -83,6 +85,7 @@ export const startLocalLambda = async (options: LocalLambdaOptions): Promise<Loc
 
   return {
     endpoint: api.endpoint,
+    handleInvoke: api.handle,
     functions,
     functionOf,
     invokeAsync: (functionLogicalId, payload) => {

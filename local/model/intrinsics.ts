@@ -7,17 +7,34 @@ export type Resolve = (value: unknown, where?: string) => string;
 export interface LocalNames {
   /** Prefix of the local table names (`prefix + logicalId`). */
   readonly tablePrefix: string;
+  /**
+   * The local stack's API URL, which also serves the SQS API: a queue's URL is
+   * `<apiUrl>/000000000000/<queue name>`.
+   * @default http://127.0.0.1:3000
+   */
+  readonly apiUrl?: string;
 }
+
+/** The local stack's API URL when none is named (`npm start`'s). */
+export const DEFAULT_API_URL = 'http://127.0.0.1:3000';
 
 /** The local table name of a table's logical id. */
 export const localTableName = (names: LocalNames, logicalId: string): string => `${names.tablePrefix}${logicalId}`;
+
+/** The local name of a queue's logical id (the logical id itself). */
+export const localQueueName = (logicalId: string): string => logicalId;
+
+/** The URL of a local queue, on the local stack's API (SQS's path form: account, then name). */
+export const localQueueUrl = (names: LocalNames, logicalId: string): string =>
+  `${names.apiUrl ?? DEFAULT_API_URL}/${LOCAL_ACCOUNT}/${localQueueName(logicalId)}`;
 
 /**
  * Resolves the intrinsic functions a local environment needs, as CloudFormation does at deploy
  * time (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference.html):
  * `Ref` (a table's name, a function's name, a queue's URL, the pseudo parameters), `Fn::GetAtt`
- * (`Arn`, a table's `StreamArn`) and `Fn::Join`. Anything else is refused with the value and where
- * the template has it.
+ * (`Arn`, a table's `StreamArn`, a queue's `QueueName` and `QueueUrl`, an HTTP API's `ApiEndpoint`:
+ * the local API URL) and `Fn::Join`. Anything else is refused with the value and where the
+ * template has it.
  */
 export const resolver = (template: CfnTemplate, names: LocalNames): Resolve => {
   const nameOf = (logicalId: string, where: string | undefined): string => {
@@ -29,10 +46,20 @@ export const resolver = (template: CfnTemplate, names: LocalNames): Resolve => {
       case 'AWS::Lambda::Function':
         return friendlyName(resource, logicalId);
       case 'AWS::SQS::Queue':
-        return `https://sqs.${LOCAL_REGION}.amazonaws.com/${LOCAL_ACCOUNT}/${logicalId}`;
+        return localQueueUrl(names, logicalId);
       default:
         return logicalId;
     }
+  };
+  const attributeOf = (logicalId: string, attribute: string, where: string | undefined): string => {
+    const type = template.Resources[logicalId]?.Type;
+    if (type === 'AWS::SQS::Queue' && attribute === 'QueueName') return localQueueName(logicalId);
+    if (type === 'AWS::SQS::Queue' && attribute === 'QueueUrl') return localQueueUrl(names, logicalId);
+    if (type === 'AWS::ApiGatewayV2::Api' && attribute === 'ApiEndpoint') return names.apiUrl ?? DEFAULT_API_URL;
+    if (attribute === 'Arn' || (attribute === 'StreamArn' && type === 'AWS::DynamoDB::Table')) return arnOf(logicalId, attribute, where);
+    throw new UnsupportedConstructError(
+      `The local stack cannot resolve Fn::GetAtt ${logicalId}.${attribute}${at(where)}: it resolves Arn, a table's StreamArn, a queue's QueueName and QueueUrl, and an HTTP API's ApiEndpoint.`,
+    );
   };
   const arnOf = (logicalId: string, attribute: string, where: string | undefined): string => {
     const resource = template.Resources[logicalId];
@@ -45,7 +72,7 @@ export const resolver = (template: CfnTemplate, names: LocalNames): Resolve => {
       case 'AWS::Lambda::Function':
         return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
       case 'AWS::SQS::Queue':
-        return `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${logicalId}`;
+        return `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${localQueueName(logicalId)}`;
       case 'AWS::Events::EventBus':
         return `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:event-bus/${name}`;
       default:
@@ -65,7 +92,7 @@ export const resolver = (template: CfnTemplate, names: LocalNames): Resolve => {
       }
       if (Array.isArray(intrinsic['Fn::GetAtt'])) {
         const [logicalId, attribute] = intrinsic['Fn::GetAtt'] as [string, string];
-        return arnOf(logicalId, attribute, where);
+        return attributeOf(logicalId, attribute, where);
       }
       if (Array.isArray(intrinsic['Fn::Join'])) {
         const [separator, parts] = intrinsic['Fn::Join'] as [string, unknown[]];

@@ -7,6 +7,14 @@
 /** The parts of a CloudFormation template the local tooling reads. */
 export interface CfnTemplate {
   readonly Resources: Record<string, CfnResource>;
+  readonly Outputs?: Record<string, CfnOutput>;
+}
+
+/** A stack output as the template declares it (its value still a template value). */
+export interface CfnOutput {
+  readonly Value: unknown;
+  readonly Description?: string;
+  readonly Export?: { readonly Name: unknown };
 }
 
 export interface CfnResource {

@@ -243,3 +243,42 @@ describe('readAppModel', () => {
   });
 });
 
+
+describe('the outputs and queues of the model', () => {
+  const template: CfnTemplate = {
+    Resources: {
+      Jobs: { Type: 'AWS::SQS::Queue', Properties: { VisibilityTimeout: 120, MessageRetentionPeriod: 1_209_600 } },
+      Users: { Type: 'AWS::Cognito::UserPool', Properties: {} },
+      Api: { Type: 'AWS::ApiGatewayV2::Api', Properties: {} },
+    },
+    Outputs: {
+      JobsUrl: { Value: { Ref: 'Jobs' } },
+      JobsArn: { Value: { 'Fn::GetAtt': ['Jobs', 'Arn'] }, Description: 'the jobs queue' },
+      ApiUrl: { Value: { 'Fn::GetAtt': ['Api', 'ApiEndpoint'] } },
+      UserPoolId: { Value: { Ref: 'Users' } },
+      Issuer: { Value: { 'Fn::Join': ['', ['https://cognito-idp.us-east-1.amazonaws.com/', { Ref: 'Users' }]] } },
+      Imported: { Value: { 'Fn::ImportValue': 'Elsewhere' } },
+    },
+  };
+  const model = readAppModel(template, '/assembly', { tablePrefix: '', apiUrl: 'http://127.0.0.1:4321' });
+
+  it('gives each queue a URL on the local API and the settings the template has', () => {
+    expect(model.queues).toEqual([
+      expect.objectContaining({ name: 'Jobs', url: 'http://127.0.0.1:4321/000000000000/Jobs', visibilityTimeoutSeconds: 120, messageRetentionSeconds: 1_209_600 }),
+    ]);
+  });
+
+  it('resolves the outputs it can, and leaves out those naming what the local stack does not run or cannot resolve', () => {
+    expect(model.outputs).toEqual([
+      { key: 'JobsUrl', value: 'http://127.0.0.1:4321/000000000000/Jobs' },
+      { key: 'JobsArn', value: 'arn:aws:sqs:us-east-1:000000000000:Jobs', description: 'the jobs queue' },
+      { key: 'ApiUrl', value: 'http://127.0.0.1:4321' },
+    ]);
+  });
+
+  it('refuses a queue setting it cannot read, naming the queue', () => {
+    const refused = () => readAppModel({ Resources: { Jobs: { Type: 'AWS::SQS::Queue', Properties: { VisibilityTimeout: { Ref: 'Timeout' } } } } }, '/assembly', { tablePrefix: '' });
+
+    expect(refused).toThrow(/Queue Jobs has VisibilityTimeout/);
+  });
+});

@@ -43,7 +43,7 @@ const run = async (invokeAsync: AsyncInvoker, rules: RuleModel[] = [rule]) => {
     functionName: () => 'projector',
     invokeAsync,
     log: (line) => lines.push(line),
-    sendToQueue: (queue, message) => queues.push({ queue, message }),
+    sendToQueue: (queue, body, attributes) => queues.push({ queue, message: { body, attributes } }),
     retryDelaysMs: [1],
   });
   publish?.({ eventBusName: 'default', event });
