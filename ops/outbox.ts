@@ -165,7 +165,8 @@ export const main = async (argv: readonly string[], io: Io = processIo()): Promi
     return 0;
   }
   const { command, json } = invocation;
-  const runIo: Io = { ...io, progress: io.progress && !json };
+  // Every line on stderr is the CLI's: one reason a line, named.
+  const runIo: Io = { ...io, stderr: (text) => io.stderr(`outbox: ${text}`), progress: io.progress && !json };
   let target: OpsTarget | undefined;
   try {
     target = await OpsTarget.connect({ stackName: invocation.stackName, ...(invocation.localUrl === undefined ? {} : { localUrl: invocation.localUrl }) });

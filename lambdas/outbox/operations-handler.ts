@@ -14,11 +14,31 @@ export const operationRequest = z.discriminatedUnion('operation', [
   z.object({ operation: z.literal('status') }).strict(),
   z.object({ operation: z.literal('parked'), limit: z.number().int().min(1).max(1000).optional(), cursor: z.string().min(1).max(4096).optional() }).strict(),
   z.object({ operation: z.literal('retry-parked'), aggregateId: aggregateId.optional(), maxAggregates: z.number().int().min(1).max(100_000).optional(), maxSeconds: budget }).strict(),
-  z.object({ operation: z.literal('replay'), aggregateId }).strict(),
+  // One order's events, or a window's (then `until` is required, and `cursor` resumes a window).
   z
-    .object({ operation: z.literal('replay'), since: isoTime, until: isoTime, cursor: z.string().min(1).max(4096).optional(), maxSeconds: budget })
+    .object({
+      operation: z.literal('replay'),
+      aggregateId: aggregateId.optional(),
+      since: isoTime.optional(),
+      until: isoTime.optional(),
+      cursor: z.string().min(1).max(4096).optional(),
+      maxSeconds: budget,
+    })
     .strict()
-    .refine((window) => window.since.getTime() <= window.until.getTime(), { message: 'since must not be after until' }),
+    .superRefine((replay, ctx) => {
+      if (replay.aggregateId !== undefined) {
+        for (const key of ['since', 'until', 'cursor', 'maxSeconds'] as const) {
+          if (replay[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'not with aggregateId: a replay is of one order or of a window' });
+        }
+        return;
+      }
+      if (replay.since === undefined || replay.until === undefined) {
+        ctx.addIssue({ code: 'custom', path: [], message: 'a replay needs aggregateId, or since and until' });
+      } else if (replay.since instanceof Date && replay.until instanceof Date && replay.since.getTime() > replay.until.getTime()) {
+        // (Refinements run even when a time failed its own check: then it is not a Date yet.)
+        ctx.addIssue({ code: 'custom', path: ['since'], message: 'since must not be after until' });
+      }
+    }),
 ]);
 
 export type OperationRequest = z.input<typeof operationRequest>;
@@ -62,11 +82,12 @@ export const createOperationsHandler =
         }
         case 'replay': {
           const report =
-            'aggregateId' in request
+            request.aggregateId !== undefined
               ? await operations.replayAggregate(request.aggregateId)
               : await operations.replayWindow({
-                  since: request.since,
-                  until: request.until,
+                  // Both set: the schema refuses a window without them.
+                  since: request.since ?? new Date(),
+                  until: request.until ?? new Date(),
                   deadline: deadlineOf(request.maxSeconds),
                   ...(request.cursor === undefined ? {} : { cursor: request.cursor }),
                 });

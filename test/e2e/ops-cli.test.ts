@@ -109,7 +109,7 @@ describe('outbox CLI on the local stack', () => {
 
     const refusedAgain = await cli('retry-parked', '--order', order.id);
     expect(refusedAgain.code).toBe(1);
-    expect(refusedAgain.err).toBe('1 event is still parked: the bus refused again (see the table, or: npm run outbox -- parked).\n');
+    expect(refusedAgain.err).toBe('outbox: 1 event is still parked: the bus refused again (see the table, or: npm run outbox -- parked).\n');
     expect(refusedAgain.out).toMatch(/0 republished, 1 still parked/);
 
     await ctx.setFaults({ eventBridgeRejectAggregateIds: [] });
@@ -162,7 +162,8 @@ describe('outbox CLI on the local stack', () => {
     const run = await cli('replay', '--order', 'no-such-order');
 
     expect(run.code).toBe(1);
-    expect(run.err).toMatch(/^No outbox events for order no-such-order: never written, or pruned after the retention \(older events are in the bus archive \S+ \(StartReplay\)\)\.\n$/);
+    // The local stack runs no bus archive, so its stack has no EventArchiveName output.
+    expect(run.err).toBe('outbox: No outbox events for order no-such-order: never written, or pruned after the retention (older events are in the bus archive, if the bus has one).\n');
     expect(await eventsOf('no-such-order')).toEqual([]);
   });
 
