@@ -228,6 +228,14 @@ export class TransactionalOutbox extends Construct {
     this.relayFailuresAlarm = failures.alarm;
 
     const sweepGrace = props.reconciler?.grace ?? Duration.minutes(2);
+    // Every function that publishes (relay, reconciler, operations) publishes and marks alike.
+    const publisherEnvironment = {
+      EVENT_BUS_NAME: this.eventBus.eventBusName,
+      PUT_EVENTS_MAX_REQUEST_BYTES: String(relay.maxRequestBytes),
+      PUBLISH_CONCURRENCY: String(relay.publishConcurrency),
+      PUBLISH_MAX_ATTEMPTS: String(relay.publishMaxAttempts),
+      PUBLISHED_RETENTION_SECONDS: String(relay.publishedRetention.toSeconds()),
+    };
     this.relayFunction = new ServiceFunction(this, 'Relay', {
       entry: 'lambdas/handlers/outbox-relay.ts',
       serviceName,
@@ -235,11 +243,7 @@ export class TransactionalOutbox extends Construct {
       timeout: Duration.seconds(60),
       environment: {
         OUTBOX_TABLE_NAME: this.table.tableName,
-        EVENT_BUS_NAME: this.eventBus.eventBusName,
-        PUT_EVENTS_MAX_REQUEST_BYTES: String(relay.maxRequestBytes),
-        PUBLISH_CONCURRENCY: String(relay.publishConcurrency),
-        PUBLISH_MAX_ATTEMPTS: String(relay.publishMaxAttempts),
-        PUBLISHED_RETENTION_SECONDS: String(relay.publishedRetention.toSeconds()),
+        ...publisherEnvironment,
         // Older stream records may have been published by the sweep: the relay reads their status first.
         RELAY_STATUS_CHECK_AFTER_SECONDS: String(sweepGrace.toSeconds()),
       },
@@ -276,11 +280,7 @@ export class TransactionalOutbox extends Construct {
       environment: {
         OUTBOX_TABLE_NAME: this.table.tableName,
         OUTBOX_PENDING_SHARDS: String(this.pendingIndexShards),
-        EVENT_BUS_NAME: this.eventBus.eventBusName,
-        PUT_EVENTS_MAX_REQUEST_BYTES: String(relay.maxRequestBytes),
-        PUBLISH_CONCURRENCY: String(relay.publishConcurrency),
-        PUBLISH_MAX_ATTEMPTS: String(relay.publishMaxAttempts),
-        PUBLISHED_RETENTION_SECONDS: String(relay.publishedRetention.toSeconds()),
+        ...publisherEnvironment,
         RECONCILE_GRACE_SECONDS: String(sweepGrace.toSeconds()),
         RECONCILE_MAX_ITEMS: String(maxItems),
       },
@@ -297,11 +297,7 @@ export class TransactionalOutbox extends Construct {
       timeout: OPERATIONS_TIMEOUT,
       environment: {
         OUTBOX_TABLE_NAME: this.table.tableName,
-        EVENT_BUS_NAME: this.eventBus.eventBusName,
-        PUT_EVENTS_MAX_REQUEST_BYTES: String(relay.maxRequestBytes),
-        PUBLISH_CONCURRENCY: String(relay.publishConcurrency),
-        PUBLISH_MAX_ATTEMPTS: String(relay.publishMaxAttempts),
-        PUBLISHED_RETENTION_SECONDS: String(relay.publishedRetention.toSeconds()),
+        ...publisherEnvironment,
       },
     });
     this.eventBus.grantPutEventsTo(this.operationsFunction);

@@ -5,13 +5,13 @@ import { forEachBounded } from './concurrency';
 import {
   CONTROL_VERSION,
   OUTBOX_OCCURRED_INDEX,
-  OUTBOX_PARKED_INDEX,
   OUTBOX_PENDING_INDEX,
   type OutboxItem,
   PENDING_SHARD_CEILING,
   dayBucketsBetween,
 } from './item';
 import type { ParkedRetry, RetryParkedReport } from './parked-retry';
+import { parkedIndexQuery } from './parker';
 import type { EventBridgePublisher, PublishFailure } from './publisher';
 
 export interface OutboxOperationsOptions {
@@ -148,14 +148,7 @@ export class OutboxOperations {
     let start: Record<string, unknown> | undefined;
     do {
       const page: QueryCommandOutput = await this.client.send(
-        new QueryCommand({
-          TableName: this.options.tableName,
-          IndexName: OUTBOX_PARKED_INDEX.indexName,
-          KeyConditionExpression: '#key = :parked',
-          ExpressionAttributeNames: { '#key': OUTBOX_PARKED_INDEX.partitionKey },
-          ExpressionAttributeValues: { ':parked': OUTBOX_PARKED_INDEX.partitionValue },
-          ExclusiveStartKey: start,
-        }),
+        new QueryCommand({ ...parkedIndexQuery(this.options.tableName), ExclusiveStartKey: start }),
       );
       for (const item of page.Items ?? []) {
         count += 1;
@@ -172,11 +165,7 @@ export class OutboxOperations {
   public async parked(limit: number, cursor?: string): Promise<{ items: ParkedEvent[]; cursor?: string }> {
     const page = await this.client.send(
       new QueryCommand({
-        TableName: this.options.tableName,
-        IndexName: OUTBOX_PARKED_INDEX.indexName,
-        KeyConditionExpression: '#key = :parked',
-        ExpressionAttributeNames: { '#key': OUTBOX_PARKED_INDEX.partitionKey },
-        ExpressionAttributeValues: { ':parked': OUTBOX_PARKED_INDEX.partitionValue },
+        ...parkedIndexQuery(this.options.tableName),
         Limit: limit,
         ...(cursor === undefined ? {} : { ExclusiveStartKey: decodeCursor<Record<string, unknown>>(cursor) }),
       }),

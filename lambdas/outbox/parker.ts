@@ -42,6 +42,15 @@ export interface ParkedStats {
   readonly oldestParkedAgeMs: number;
 }
 
+/** A `Query` of the whole sparse parked index (oldest first): add paging, a limit or a projection. */
+export const parkedIndexQuery = (tableName: string) => ({
+  TableName: tableName,
+  IndexName: OUTBOX_PARKED_INDEX.indexName,
+  KeyConditionExpression: '#key = :parked',
+  ExpressionAttributeNames: { '#key': OUTBOX_PARKED_INDEX.partitionKey },
+  ExpressionAttributeValues: { ':parked': OUTBOX_PARKED_INDEX.partitionValue },
+});
+
 const TRANSACTION_ATTEMPTS = 5;
 const MESSAGE_LIMIT = 1000;
 
@@ -136,15 +145,7 @@ export class OutboxParker {
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.options.tableName,
-          IndexName: OUTBOX_PARKED_INDEX.indexName,
-          KeyConditionExpression: '#key = :parked',
-          ExpressionAttributeNames: { '#key': OUTBOX_PARKED_INDEX.partitionKey },
-          ExpressionAttributeValues: { ':parked': OUTBOX_PARKED_INDEX.partitionValue },
-          ProjectionExpression: 'aggregateId',
-          ExclusiveStartKey: start,
-        }),
+        new QueryCommand({ ...parkedIndexQuery(this.options.tableName), ProjectionExpression: 'aggregateId', ExclusiveStartKey: start }),
       );
       for (const item of page.Items ?? []) {
         aggregates.add(item.aggregateId as string);
@@ -157,13 +158,7 @@ export class OutboxParker {
 
   /** How many items are parked and how long the oldest has waited (reads the parked index only). */
   public async stats(): Promise<ParkedStats> {
-    const key = {
-      TableName: this.options.tableName,
-      IndexName: OUTBOX_PARKED_INDEX.indexName,
-      KeyConditionExpression: '#key = :parked',
-      ExpressionAttributeNames: { '#key': OUTBOX_PARKED_INDEX.partitionKey },
-      ExpressionAttributeValues: { ':parked': OUTBOX_PARKED_INDEX.partitionValue },
-    };
+    const key = parkedIndexQuery(this.options.tableName);
     const oldest = await this.client.send(new QueryCommand({ ...key, Limit: 1, ScanIndexForward: true }));
     const since = oldest.Items?.[0]?.parkedAt as string | undefined;
     if (since === undefined) return { count: 0, oldestParkedAgeMs: 0 };

@@ -71,7 +71,7 @@ const consumerGot = (eventId: string): boolean => functionLines.some((line) => l
 
 describe('a second CDK app on the local stack', () => {
   it("runs what its template has: the outbox relay on the table's stream, the rule, and the app's function", () => {
-    expect([...stack.functions.keys()].sort()).toEqual(['consumer', 'reconciler', 'relay']);
+    expect([...stack.functions.keys()].sort()).toEqual(['consumer', 'operations', 'reconciler', 'relay']);
     expect(stack.pollers.map((p) => p.functionName)).toEqual(['relay']);
     expect(stack.rules.find((rule) => rule.pattern !== undefined)?.targets.map((t) => t.functionName)).toEqual(['consumer']);
   });

@@ -154,7 +154,7 @@ describe('readAppModel', () => {
     const outbox = model.tables.find((table) => table.logicalId === at('Outbox/Table'));
 
     expect(outbox).toMatchObject({ tableName: `p-${at('Outbox/Table')}`, streamViewType: 'NEW_IMAGE', timeToLiveAttribute: 'expiresAt' });
-    expect(outbox?.globalSecondaryIndexes.map((index) => index.IndexName)).toEqual(['pending', 'parked']);
+    expect(outbox?.globalSecondaryIndexes.map((index) => index.IndexName)).toEqual(['pending', 'parked', 'occurred']);
   });
 
   const refused = (resources: CfnTemplate['Resources']) => () => readAppModel({ Resources: resources }, '/assembly', { tablePrefix: '' });
