@@ -3,7 +3,6 @@ import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandOutput } fr
 import { batchGetConsistent } from './batch-get';
 import { forEachBounded } from './concurrency';
 import {
-  CONTROL_VERSION,
   OUTBOX_OCCURRED_INDEX,
   OUTBOX_PENDING_INDEX,
   type OutboxItem,
@@ -12,6 +11,7 @@ import {
 } from './item';
 import type { ParkedRetry, RetryParkedReport } from './parked-retry';
 import { parkedIndexQuery } from './parker';
+import { outboxItemsOf } from './reader';
 import type { EventBridgePublisher, PublishFailure } from './publisher';
 
 export interface OutboxOperationsOptions {
@@ -205,21 +205,7 @@ export class OutboxOperations {
    * left to the relay and to `retryParked`.
    */
   public async replayAggregate(aggregateId: string): Promise<ReplayReport> {
-    const items: OutboxItem[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.options.tableName,
-          KeyConditionExpression: 'aggregateId = :id AND version > :control',
-          ExpressionAttributeValues: { ':id': aggregateId, ':control': CONTROL_VERSION },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...((page.Items ?? []) as OutboxItem[]));
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
+    const items = await outboxItemsOf(this.client, this.options.tableName, aggregateId);
     const report = newReplayReport(this.options.retentionSeconds);
     await this.replayItems(items, report);
     return finish(report);

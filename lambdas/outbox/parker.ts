@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { batchGetConsistent } from './batch-get';
 import { forEachBounded } from './concurrency';
+import { outboxItemsOf } from './reader';
 import { CONTROL_VERSION, HELD_BEHIND_PARKED, HOLD_STATUS, OUTBOX_PARKED_INDEX, type OutboxItem } from './item';
 import type { OutboxKey } from './marker';
 
@@ -119,24 +120,7 @@ export class OutboxParker {
 
   /** The parked versions of one aggregate, in version order. */
   public async parkedOf(aggregateId: string): Promise<OutboxItem[]> {
-    const items: OutboxItem[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.options.tableName,
-          KeyConditionExpression: 'aggregateId = :id AND version > :control',
-          FilterExpression: '#status = :parked',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':id': aggregateId, ':control': CONTROL_VERSION, ':parked': 'PARKED' },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...((page.Items ?? []) as OutboxItem[]));
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
-    return items;
+    return outboxItemsOf(this.client, this.options.tableName, aggregateId, 'PARKED');
   }
 
   /** Aggregates with parked versions, the longest-parked first, at most `limit`. */

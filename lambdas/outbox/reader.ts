@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { CONTROL_VERSION, type OutboxItem, type OutboxStatus } from './item';
 
 /** An event as the outbox stored it: the EventBridge `detail`, and its detail type. */
 export interface StoredEvent<TDetail> {
@@ -40,3 +41,29 @@ export class OutboxReader {
     return events;
   }
 }
+
+/** Every outbox item of one aggregate (its events, not its control record), in version order; strongly consistent. */
+export const outboxItemsOf = async (client: DynamoDBDocumentClient, tableName: string, aggregateId: string, status?: OutboxStatus): Promise<OutboxItem[]> => {
+  const items: OutboxItem[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'aggregateId = :id AND version > :control',
+        ...(status === undefined
+          ? { ExpressionAttributeValues: { ':id': aggregateId, ':control': CONTROL_VERSION } }
+          : {
+              FilterExpression: '#status = :status',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':id': aggregateId, ':control': CONTROL_VERSION, ':status': status },
+            }),
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    items.push(...((page.Items ?? []) as OutboxItem[]));
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return items;
+};
