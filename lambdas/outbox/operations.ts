@@ -61,6 +61,10 @@ export interface ReplayReport {
   /** Parked events: only `retry-parked` sends them, in version order behind their hold. */
   readonly skippedParked: number;
   readonly failed: readonly OperationFailure[];
+  /**
+   * The events sent, the first {@link MAX_LISTED_EVENTS} of them (a synchronous answer is at most
+   * 6 MB); `replayed` counts them all.
+   */
   readonly replayedEvents: readonly { readonly aggregateId: string; readonly version: number; readonly eventId: string; readonly detailType: string }[];
   /** Where a window replay stopped (pass it back to go on); absent when the window is done. */
   readonly cursor?: string;
@@ -80,6 +84,9 @@ interface WindowCursor {
  * and then only in the bus archive, so a longer window would only read empty index partitions.
  */
 export const MAX_REPLAY_WINDOW_DAYS = 93;
+
+/** Replayed events an answer lists at most (each ~150 B; a synchronous Lambda answer is at most 6 MB). */
+export const MAX_LISTED_EVENTS = 1000;
 
 /** Shard queries in flight at once while counting the pending index. */
 const SHARD_QUERY_CONCURRENCY = 10;
@@ -259,7 +266,8 @@ export class OutboxOperations {
     if (published.length === 0) return;
     const outcome = await this.publisher.publish(published);
     report.replayed += outcome.published.length;
-    report.replayedEvents.push(...outcome.published.map(({ aggregateId, version, eventId, detailType }) => ({ aggregateId, version, eventId, detailType })));
+    const room = Math.max(0, MAX_LISTED_EVENTS - report.replayedEvents.length);
+    report.replayedEvents.push(...outcome.published.slice(0, room).map(({ aggregateId, version, eventId, detailType }) => ({ aggregateId, version, eventId, detailType })));
     report.failed.push(...outcome.failed.map(toOperationFailure));
     // Not sent because an earlier version of theirs failed: failures too, so nothing goes unsaid.
     report.failed.push(...outcome.blocked.map((item) => ({ aggregateId: item.aggregateId, version: item.version, errorCode: 'NotSent', errorMessage: 'An earlier version of this aggregate failed.' })));

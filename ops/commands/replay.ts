@@ -1,4 +1,4 @@
-import type { OperationFailure, ReplayReport } from '../../lambdas/outbox/operations';
+import { MAX_LISTED_EVENTS, type OperationFailure, type ReplayReport } from '../../lambdas/outbox/operations';
 import { OPS_OUTPUTS } from '../../lib/ops-outputs';
 import { type Io, humanDuration, progressBar, table } from '../output';
 import type { OpsTarget } from '../target';
@@ -65,7 +65,7 @@ const replayWindow = async (target: OpsTarget, io: Io, fn: string, window: { sin
       total.skippedPending += last.skippedPending;
       total.skippedParked += last.skippedParked;
       total.failed.push(...last.failed);
-      total.replayedEvents.push(...last.replayedEvents);
+      total.replayedEvents.push(...last.replayedEvents.slice(0, Math.max(0, MAX_LISTED_EVENTS - total.replayedEvents.length)));
       if (last.progress !== undefined) bar.update(last.progress.done, last.progress.total);
       cursor = last.cursor;
     } while (cursor !== undefined);
