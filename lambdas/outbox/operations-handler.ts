@@ -13,6 +13,12 @@ const budget = z.number().int().min(1).max(840).optional();
 export const operationRequest = z.discriminatedUnion('operation', [
   z.object({ operation: z.literal('status') }).strict(),
   z.object({ operation: z.literal('parked'), limit: z.number().int().min(1).max(1000).optional(), cursor: z.string().min(1).max(4096).optional() }).strict(),
+  z
+    .object({
+      operation: z.literal('stored-events'),
+      keys: z.array(z.object({ aggregateId, version: z.number().int().min(1) }).strict()).min(1).max(100),
+    })
+    .strict(),
   z.object({ operation: z.literal('retry-parked'), aggregateId: aggregateId.optional(), maxAggregates: z.number().int().min(1).max(100_000).optional(), maxSeconds: budget }).strict(),
   // One order's events, or a window's (then `until` is required, and `cursor` resumes a window).
   z
@@ -69,6 +75,8 @@ export const createOperationsHandler =
           return await operations.status();
         case 'parked':
           return await operations.parked(request.limit ?? 100, request.cursor);
+        case 'stored-events':
+          return { events: await operations.storedEvents(request.keys) };
         case 'retry-parked': {
           const report = await operations.retryParked({
             maxAggregates: request.maxAggregates ?? 1000,

@@ -73,6 +73,19 @@ export interface ReplayReport {
   readonly retentionSeconds: number;
 }
 
+/** An event as the outbox stored it, for a caller that must not trust another copy (a dead letter). */
+export interface StoredOutboxEvent {
+  readonly aggregateId: string;
+  readonly version: number;
+  readonly eventId: string;
+  readonly source: string;
+  readonly detailType: string;
+  readonly occurredAt: string;
+  readonly status: string;
+  /** The `detail` exactly as published (parsed). */
+  readonly detail: unknown;
+}
+
 /** A window replay's position: the index partition it is in, and where in it. */
 interface WindowCursor {
   readonly partition: number;
@@ -166,6 +179,24 @@ export class OutboxOperations {
       start = page.LastEvaluatedKey;
     } while (start !== undefined);
     return { count, aggregates: aggregates.size, ...(oldestParkedAt === undefined ? {} : { oldestParkedAt }) };
+  }
+
+  /**
+   * The stored events of these keys (strongly consistent), so a redrive projects what the outbox
+   * published, never what a queue message claims; keys with no item are left out.
+   */
+  public async storedEvents(keys: readonly { aggregateId: string; version: number }[]): Promise<StoredOutboxEvent[]> {
+    const items = (await batchGetConsistent(this.client, keys, { tableName: this.options.tableName, what: 'outbox items' })) as unknown as OutboxItem[];
+    return items.map((item) => ({
+      aggregateId: item.aggregateId,
+      version: item.version,
+      eventId: item.eventId,
+      source: item.source,
+      detailType: item.detailType,
+      occurredAt: item.occurredAt,
+      status: item.status,
+      detail: JSON.parse(item.detail) as unknown,
+    }));
   }
 
   /** The parked events, the longest-parked first, `limit` a page. */

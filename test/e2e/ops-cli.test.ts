@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { GetQueueUrlCommand, PurgeQueueCommand, SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { noFaults } from '../../local/apps/orders';
+import { logicalIdOf } from '../../local/model';
 import { main } from '../../ops/outbox';
 import { STAFF, eventually, useE2e } from '../support/e2e';
 
@@ -181,12 +183,38 @@ describe('outbox CLI on the local stack', () => {
     expect(await readModelVersion(order.id)).toBeUndefined();
 
     await ctx.setFaults({ projectorFailureRate: 0 });
-    const redriven = await cliJson<{ redriven: number; failed: number; unreadable: number }>('redrive');
+    const redriven = await cliJson<{ redriven: number; failed: number; unverified: number; unreadable: number }>('redrive');
 
     expect(redriven.code).toBe(0);
-    expect(redriven.body).toMatchObject({ redriven: depth, failed: 0, unreadable: 0 });
+    expect(redriven.body).toMatchObject({ redriven: depth, failed: 0, unverified: 0, unreadable: 0 });
     expect(await readModelVersion(order.id)).toBe(1);
     expect((await status()).failureQueues.ProjectorDeadLetters).toBe(0);
+  });
+
+  it('redrive projects only what the outbox published: a message put on the queue by anyone else stays there, the read model untouched', async () => {
+    const order = await ctx.placeOrder({ customerId: 'c-cli-forged' });
+    const [placed] = await eventually(async () => eventsOf(order.id), (events) => events.length === 1);
+    await eventually(async () => readModelVersion(order.id), (version) => version === 1);
+    const sqs = new SQSClient({ endpoint: ctx.api.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: logicalIdOf(ctx.api.template, 'OrdersService/ReadModel/DeadLetters/Resource') }));
+    const genuine = placed as unknown as { detail: Record<string, unknown> & { state: Record<string, unknown> } };
+    const forged = { ...genuine, detail: { ...genuine.detail, version: 99, state: { ...genuine.detail.state, version: 99, status: 'CANCELLED' } } };
+    const altered = { ...genuine, detail: { ...genuine.detail, state: { ...genuine.detail.state, status: 'CANCELLED' } } };
+    for (const body of [forged, altered, { hello: 'world' }]) await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(body) }));
+
+    const run = await cliJson<{ redriven: number; unverified: number; unreadable: number; failures: { reason: string }[] }>('redrive');
+
+    expect(run.code).toBe(1);
+    expect(run.body).toMatchObject({ redriven: 0, unverified: 2, unreadable: 1 });
+    expect(run.body.failures.map((f) => f.reason).sort()).toEqual([
+      `order ${order.id} v1: its content differs from what the outbox published`,
+      `order ${order.id} v99: not in the outbox (pruned after its retention, or never published by it)`,
+      'unreadable: neither a Lambda failure record nor an EventBridge event of the outbox',
+    ].sort());
+    expect(await readModelVersion(order.id)).toBe(1);
+    expect((await status()).failureQueues.ProjectorDeadLetters).toBe(3);
+    await sqs.send(new PurgeQueueCommand({ QueueUrl }));
+    sqs.destroy();
   });
 
   it('fails with one line for a stack the local stack does not run', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deadLetteredEvent } from '../../../ops/commands/redrive';
+import { deadLetteredEvent, mismatchOf } from '../../../ops/commands/redrive';
 import { UsageError } from '../../../ops/errors';
 import { DEFAULT_LOCAL_URL, main, parseInvocation } from '../../../ops/outbox';
 import { humanDuration, table } from '../../../ops/output';
@@ -77,7 +77,9 @@ describe('outbox CLI: the command line', () => {
 });
 
 describe('outbox CLI: dead letters', () => {
-  const event = { version: '0', id: 'e-1', source: 'orders', 'detail-type': 'OrderPlaced', detail: { aggregateId: 'o-1', version: 1 } };
+  const detail = { eventId: 'e-1', aggregateType: 'Order', aggregateId: 'o-1', version: 1, occurredAt: '2026-11-27T10:00:00.000Z', state: { id: 'o-1', version: 1 } };
+  const event = { version: '0', id: 'bus-1', source: 'orders', 'detail-type': 'OrderPlaced', detail };
+  const stored = { aggregateId: 'o-1', version: 1, eventId: 'e-1', source: 'orders', detailType: 'OrderPlaced', occurredAt: detail.occurredAt, status: 'PUBLISHED', detail };
 
   it("takes the event from a Lambda on-failure record, or a rule's dead letter as it is", () => {
     const record = { version: '1.0', requestContext: { requestId: 'r', functionArn: 'arn', condition: 'RetriesExhausted', approximateInvokeCount: 3 }, requestPayload: event };
@@ -88,7 +90,17 @@ describe('outbox CLI: dead letters', () => {
   it('refuses a body that is neither', () => {
     expect(() => deadLetteredEvent('not json')).toThrow();
     expect(() => deadLetteredEvent('"a string"')).toThrow(/not a JSON object/);
-    expect(() => deadLetteredEvent('{"hello":1}')).toThrow(/neither a Lambda failure record nor an EventBridge event/);
+    expect(() => deadLetteredEvent('{"hello":1}')).toThrow(/neither a Lambda failure record nor an EventBridge event of the outbox/);
+    expect(() => deadLetteredEvent(JSON.stringify({ ...event, detail: { ...detail, version: '1' } }))).toThrow(/neither/);
+  });
+
+  it('projects a dead letter only when it is the event the outbox published', () => {
+    expect(mismatchOf(event, stored)).toBeUndefined();
+    expect(mismatchOf(event, undefined)).toMatch(/not in the outbox/);
+    expect(mismatchOf(event, { ...stored, eventId: 'e-other' })).toMatch(/another event at this version \(e-other\)/);
+    expect(mismatchOf({ ...event, detail: { ...detail, state: { id: 'o-1', version: 1, status: 'CANCELLED' } } }, stored)).toMatch(/content differs/);
+    expect(mismatchOf({ ...event, 'detail-type': 'OrderCancelled' }, stored)).toMatch(/content differs/);
+    expect(mismatchOf({ ...event, source: 'not-orders' }, stored)).toMatch(/content differs/);
   });
 });
 
