@@ -68,6 +68,9 @@ export class ParkedRetry {
           return;
         }
       }
+      // Still held after every round: versions parked meanwhile, or waiting behind a version
+      // still pending. They stay parked, and the answer says so.
+      report.stillParked += await this.parker.parkedCountOf(aggregateId);
     });
     return report;
   }

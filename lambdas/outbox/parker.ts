@@ -118,9 +118,21 @@ export class OutboxParker {
     return outcome;
   }
 
-  /** The parked versions of one aggregate, in version order. */
+  /**
+   * The parked versions of one aggregate that may go out now, in version order: those below its
+   * first pending version. A version whose park failed stays pending while later ones were parked
+   * behind the hold; publishing those before it would break the aggregate's order, so they wait
+   * until the sweep parks it behind the hold too.
+   */
   public async parkedOf(aggregateId: string): Promise<OutboxItem[]> {
-    return outboxItemsOf(this.client, this.options.tableName, aggregateId, 'PARKED');
+    const items = await outboxItemsOf(this.client, this.options.tableName, aggregateId);
+    const firstPending = items.find((item) => item.status === 'PENDING')?.version ?? Number.POSITIVE_INFINITY;
+    return items.filter((item) => item.status === 'PARKED' && item.version < firstPending);
+  }
+
+  /** How many versions of one aggregate are parked, whether or not they may go out now. */
+  public async parkedCountOf(aggregateId: string): Promise<number> {
+    return (await outboxItemsOf(this.client, this.options.tableName, aggregateId, 'PARKED')).length;
   }
 
   /** Aggregates with parked versions, the longest-parked first, at most `limit`. */

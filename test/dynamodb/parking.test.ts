@@ -236,6 +236,39 @@ describe('retrying parked events', () => {
   });
 });
 
+describe('retrying parked versions around a version still pending', () => {
+  it('sends only the parked versions below a pending one, counts the rest as still parked, and sends them once the sweep parks it', async () => {
+    fixture = await startRelayFixture();
+    const v1 = place();
+    const v2 = applyCommand(v1.order, { type: 'confirm' });
+    const v3 = applyCommand(v2.order, { type: 'ship' });
+    refuse(fixture, [v1.order.id]);
+    await commitAndRelay(fixture, [v1]);
+    // v2's park failed (it stays pending; the stream moved on); v3 is parked behind the hold.
+    await testRepository(fixture.doc, fixture.tables).commit(v2);
+    await commitAndRelay(fixture, [v3]);
+    expect(await statusOf(fixture, v1.order.id)).toEqual([
+      [0, 'HOLD', undefined],
+      [1, 'PARKED', 'InvalidArgument'],
+      [2, 'PENDING', undefined],
+      [3, 'PARKED', 'HeldBehindParked'],
+    ]);
+    fixture.bus.setFaults({ entryFault: () => undefined });
+
+    const first = await retry(fixture).retry({ maxAggregates: 10 });
+
+    expect(first).toMatchObject({ republished: 1, stillParked: 1, released: 0 });
+    expect(accepted(fixture)).toEqual([`${v1.order.id}#1`]);
+
+    await sweeper(fixture).sweep({ graceSeconds: 0, maxItems: 10 });
+    expect((await statusOf(fixture, v1.order.id))[2]).toEqual([2, 'PARKED', 'HeldBehindParked']);
+    const second = await retry(fixture).retry({ maxAggregates: 10 });
+
+    expect(second).toMatchObject({ republished: 2, stillParked: 0, released: 1 });
+    expect(accepted(fixture)).toEqual([`${v1.order.id}#1`, `${v1.order.id}#2`, `${v1.order.id}#3`]);
+  });
+});
+
 describe('the parked index', () => {
   it('holds parked items only, oldest first', async () => {
     fixture = await startRelayFixture();
