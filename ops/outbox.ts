@@ -58,12 +58,24 @@ const withLocalUrl = (argv: readonly string[]): string[] => {
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 
-const isoOption = (name: string, value: string): Date => {
+/**
+ * An ISO-8601 time with its zone, or a UTC date: as `--since` the start of that day, as `--until`
+ * its last millisecond (so `--since 2026-11-26 --until 2026-11-26` is that whole day).
+ */
+const isoOption = (name: 'since' | 'until', value: string): Date => {
   const at = new Date(value);
   if (!ISO_TIME.test(value) || Number.isNaN(at.getTime())) {
-    throw new UsageError(`--${name} must be an ISO-8601 time with its zone, e.g. 2026-11-27T09:00:00Z or 2026-11-27 (got ${JSON.stringify(value)}).`);
+    throw new UsageError(`--${name} must be an ISO-8601 time with its zone (2026-11-27T09:00:00Z, 2026-11-27T10:00:00+01:00) or a UTC date (2026-11-27) (got ${JSON.stringify(value)}).`);
   }
-  return at;
+  const dateOnly = value.length === 10;
+  return dateOnly && name === 'until' ? new Date(at.getTime() + 86_400_000 - 1) : at;
+};
+
+/** An order id as the outbox keys it (the operations function takes up to 1,024 characters). */
+const orderOption = (value: string | undefined): string | undefined => {
+  if (value === undefined) return undefined;
+  if (value === '' || value.length > 1024) throw new UsageError('--order takes an order id (1 to 1,024 characters).');
+  return value;
 };
 
 /** The command line read into one invocation, or a `UsageError` that says what is wrong. */
@@ -116,16 +128,16 @@ export const parseInvocation = (argv: readonly string[], now: Date = new Date())
       only([]);
       command = { name };
       break;
-    case 'retry-parked':
+    case 'retry-parked': {
       only(['order']);
-      if (values.order === '') throw new UsageError('--order takes an order id.');
-      command = { name, ...(values.order === undefined ? {} : { aggregateId: values.order }) };
+      const aggregateId = orderOption(values.order);
+      command = { name, ...(aggregateId === undefined ? {} : { aggregateId }) };
       break;
+    }
     case 'replay': {
       if (values.order !== undefined) {
         if (values.since !== undefined || values.until !== undefined) throw new UsageError('replay takes --order ID, or --since ISO [--until ISO], not both.');
-        if (values.order === '') throw new UsageError('--order takes an order id.');
-        command = { name, request: { aggregateId: values.order } };
+        command = { name, request: { aggregateId: orderOption(values.order) ?? '' } };
         break;
       }
       if (values.since === undefined) throw new UsageError('replay needs --order ID, or --since ISO [--until ISO].');

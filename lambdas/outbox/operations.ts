@@ -1,4 +1,5 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { batchGetConsistent } from './batch-get';
 import { forEachBounded } from './concurrency';
@@ -60,7 +61,9 @@ export interface ReplayReport {
   readonly skippedPending: number;
   /** Parked events: only `retry-parked` sends them, in version order behind their hold. */
   readonly skippedParked: number;
+  /** Events not replayed: the first {@link MAX_LISTED_EVENTS}, and how many in all. */
   readonly failed: readonly OperationFailure[];
+  readonly failedCount: number;
   /**
    * The events sent, the first {@link MAX_LISTED_EVENTS} of them (a synchronous answer is at most
    * 6 MB); `replayed` counts them all.
@@ -86,11 +89,18 @@ export interface StoredOutboxEvent {
   readonly detail: unknown;
 }
 
-/** A window replay's position: the index partition it is in, and where in it. */
-interface WindowCursor {
-  readonly partition: number;
-  readonly startKey?: Record<string, unknown>;
-}
+/** A window replay's position: its window, the index partition it is in, and where in it. */
+const windowCursor = z
+  .object({
+    window: z.string(),
+    partition: z.number().int().min(0),
+    startKey: z.object({ aggregateId: z.string(), version: z.number(), occurredKey: z.string(), occurredAt: z.string() }).strict().optional(),
+  })
+  .strict();
+type WindowCursor = z.infer<typeof windowCursor>;
+
+/** Where a listing of the parked index stopped (its last key). */
+const parkedCursor = z.object({ aggregateId: z.string(), version: z.number(), parkedKey: z.string(), parkedAt: z.string() }).strict();
 
 /**
  * The longest window a replay takes: published items live for the retention (7 days by default)
@@ -205,7 +215,7 @@ export class OutboxOperations {
       new QueryCommand({
         ...parkedIndexQuery(this.options.tableName),
         Limit: limit,
-        ...(cursor === undefined ? {} : { ExclusiveStartKey: decodeCursor<Record<string, unknown>>(cursor) }),
+        ...(cursor === undefined ? {} : { ExclusiveStartKey: decodeCursor(cursor, parkedCursor) }),
       }),
     );
     const keys = (page.Items ?? []).map((item) => ({ aggregateId: item.aggregateId, version: item.version }));
@@ -260,8 +270,10 @@ export class OutboxOperations {
     }
     const partitions = dayBucketsBetween(window.since, window.until, PENDING_SHARD_CEILING);
     const report = newReplayReport(this.options.retentionSeconds);
-    let position: WindowCursor | undefined = window.cursor === undefined ? { partition: 0 } : decodeCursor<WindowCursor>(window.cursor);
-    while (position !== undefined && position.partition < partitions.length && this.now().getTime() < window.deadline) {
+    const windowId = `${window.since.toISOString()}/${window.until.toISOString()}`;
+    let position: WindowCursor = window.cursor === undefined ? { window: windowId, partition: 0 } : decodeCursor(window.cursor, windowCursor);
+    if (position.window !== windowId || position.partition > partitions.length) throw new InvalidCursorError('a cursor of another window');
+    while (position.partition < partitions.length && this.now().getTime() < window.deadline) {
       const page: QueryCommandOutput = await this.client.send(
         new QueryCommand({
           TableName: this.options.tableName,
@@ -279,12 +291,15 @@ export class OutboxOperations {
         items.sort((a, b) => (a.aggregateId < b.aggregateId ? -1 : a.aggregateId > b.aggregateId ? 1 : a.version - b.version));
         await this.replayItems(items, report);
       }
-      position = page.LastEvaluatedKey === undefined ? { partition: position.partition + 1 } : { partition: position.partition, startKey: page.LastEvaluatedKey };
+      position =
+        page.LastEvaluatedKey === undefined
+          ? { window: windowId, partition: position.partition + 1 }
+          : { window: windowId, partition: position.partition, startKey: windowCursor.shape.startKey.unwrap().parse(page.LastEvaluatedKey) };
     }
-    const done = position === undefined || position.partition >= partitions.length;
+    const done = position.partition >= partitions.length;
     return finish({
       ...report,
-      progress: { done: done ? partitions.length : (position?.partition ?? 0), total: partitions.length },
+      progress: { done: position.partition, total: partitions.length },
       ...(done ? {} : { cursor: encodeCursor(position) }),
     });
   }
@@ -299,9 +314,13 @@ export class OutboxOperations {
     report.replayed += outcome.published.length;
     const room = Math.max(0, MAX_LISTED_EVENTS - report.replayedEvents.length);
     report.replayedEvents.push(...outcome.published.slice(0, room).map(({ aggregateId, version, eventId, detailType }) => ({ aggregateId, version, eventId, detailType })));
-    report.failed.push(...outcome.failed.map(toOperationFailure));
-    // Not sent because an earlier version of theirs failed: failures too, so nothing goes unsaid.
-    report.failed.push(...outcome.blocked.map((item) => ({ aggregateId: item.aggregateId, version: item.version, errorCode: 'NotSent', errorMessage: 'An earlier version of this aggregate failed.' })));
+    const failures = [
+      ...outcome.failed.map(toOperationFailure),
+      // Not sent because an earlier version of theirs failed: failures too, so nothing goes unsaid.
+      ...outcome.blocked.map((item) => ({ aggregateId: item.aggregateId, version: item.version, errorCode: 'NotSent', errorMessage: 'An earlier version of this aggregate failed.' })),
+    ];
+    report.failedCount += failures.length;
+    report.failed.push(...failures.slice(0, Math.max(0, MAX_LISTED_EVENTS - report.failed.length)));
   }
 }
 
@@ -316,6 +335,7 @@ const newReplayReport = (retentionSeconds: number): MutableReplayReport => ({
   skippedPending: 0,
   skippedParked: 0,
   failed: [],
+  failedCount: 0,
   replayedEvents: [],
   retentionSeconds,
 });
@@ -335,14 +355,16 @@ const optional = (fields: Record<string, string | number | undefined>): Record<s
 /** An opaque cursor: base64url of JSON (DynamoDB keys of the outbox hold strings and numbers only). */
 const encodeCursor = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-const decodeCursor = <T>(cursor: string): T => {
+const decodeCursor = <T>(cursor: string, schema: z.ZodType<T>): T => {
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (typeof value !== 'object' || value === null) throw new Error('not an object');
-    return value as T;
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch (error: unknown) {
     throw new InvalidCursorError(error);
   }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new InvalidCursorError(parsed.error);
+  return parsed.data;
 };
 
 /** A cursor that this code did not hand out. */

@@ -8,13 +8,15 @@ export type ReplayRequest = { readonly aggregateId: string } | { readonly since:
 /**
  * `replay --order ID` or `replay --since ISO [--until ISO]`: published events sent to the bus
  * again with their original `eventId`s (every rule on the bus gets them again; consumers dedupe).
- * A window goes a minute of work an invocation, with a progress bar over its index partitions.
+ * A window goes a minute of work an invocation, with a progress bar over its index partitions,
+ * and stops early when the bus refused every event of an invocation.
  */
 export const replay = async (target: OpsTarget, io: Io, json: boolean, request: ReplayRequest): Promise<number> => {
   const fn = target.output(OPS_OUTPUTS.operationsFunction);
   const archive = target.optionalOutput(OPS_OUTPUTS.archive);
   const archiveHint = archive === undefined ? 'the bus archive, if the bus has one' : `the bus archive ${archive} (StartReplay)`;
   let report: ReplayReport;
+  let stoppedEarly = false;
   if ('aggregateId' in request) {
     report = await target.invoke<ReplayReport>(fn, { operation: 'replay', aggregateId: request.aggregateId });
     if (report.found === 0) {
@@ -22,11 +24,15 @@ export const replay = async (target: OpsTarget, io: Io, json: boolean, request: 
       return 1;
     }
   } else {
-    report = await replayWindow(target, io, fn, request);
-    if (request.since.getTime() < Date.now() - report.retentionSeconds * 1000) {
+    ({ report, stoppedEarly } = await replayWindow(target, io, fn, request));
+    if (!json) io.stdout(`Window ${request.since.toISOString()} .. ${request.until.toISOString()} (occurredAt, UTC)\n`);
+    if (report.found === 0) {
       io.stderr(
-        `Note: the outbox keeps published events ${humanDuration(report.retentionSeconds * 1000)} after publishing; for older ones, or to replay to one rule only, use ${archiveHint}.\n`,
+        `No outbox events occurred in this window. The outbox keeps published events ${humanDuration(report.retentionSeconds * 1000)} ` +
+          `after publishing, and events written before its occurred index existed are not in it: ${archiveHint} has them.\n`,
       );
+    } else if (request.since.getTime() < Date.now() - report.retentionSeconds * 1000) {
+      io.stderr(`Events published more than ${humanDuration(report.retentionSeconds * 1000)} ago are pruned from the outbox; for those, or to replay to one rule only, use ${archiveHint}.\n`);
     }
   }
   if (json) io.stdout(`${JSON.stringify(report)}\n`);
@@ -36,22 +42,35 @@ export const replay = async (target: OpsTarget, io: Io, json: boolean, request: 
     }
     io.stdout(
       `Replayed ${report.replayed} of ${report.found} event${report.found === 1 ? '' : 's'} found` +
-        ` (${report.skippedPending} pending, left to the relay; ${report.skippedParked} parked, left to retry-parked; ${report.failed.length} failed).\n`,
+        ` (${report.skippedPending} pending, left to the relay; ${report.skippedParked} parked, left to retry-parked; ${report.failedCount} failed).\n`,
     );
-    if (report.failed.length > 0) io.stdout(table(['order id', 'version', 'error code', 'message'], report.failed.map((f) => [f.aggregateId, f.version, f.errorCode, f.errorMessage])));
+    if (report.failed.length > 0) io.stdout(table(['order id', 'version', 'error code', 'message'], report.failed.slice(0, 50).map((f) => [f.aggregateId, f.version, f.errorCode, f.errorMessage])));
   }
-  if (report.failed.length > 0) {
-    io.stderr(`${report.failed.length} event${report.failed.length === 1 ? ' was' : 's were'} not replayed: the bus refused them (see the table).\n`);
+  if (stoppedEarly) {
+    io.stderr(`Stopped: the bus refused every event of the last call (${report.failed[0]?.errorCode ?? 'unknown error'}); the rest of the window was not replayed.\n`);
+    return 1;
+  }
+  if (report.failedCount > 0) {
+    io.stderr(`${report.failedCount} event${report.failedCount === 1 ? ' was' : 's were'} not replayed: the bus refused them (see the table).\n`);
     return 1;
   }
   return 0;
 };
 
-const replayWindow = async (target: OpsTarget, io: Io, fn: string, window: { since: Date; until: Date }): Promise<ReplayReport> => {
+const replayWindow = async (target: OpsTarget, io: Io, fn: string, window: { since: Date; until: Date }): Promise<{ report: ReplayReport; stoppedEarly: boolean }> => {
   const bar = progressBar(io, 'replay');
-  const total = { found: 0, replayed: 0, skippedPending: 0, skippedParked: 0, failed: [] as OperationFailure[], replayedEvents: [] as ReplayReport['replayedEvents'][number][] };
+  const total = {
+    found: 0,
+    replayed: 0,
+    skippedPending: 0,
+    skippedParked: 0,
+    failed: [] as OperationFailure[],
+    failedCount: 0,
+    replayedEvents: [] as ReplayReport['replayedEvents'][number][],
+  };
   let cursor: string | undefined;
   let last: ReplayReport;
+  let stoppedEarly = false;
   try {
     do {
       last = await target.invoke<ReplayReport>(fn, {
@@ -64,13 +83,20 @@ const replayWindow = async (target: OpsTarget, io: Io, fn: string, window: { sin
       total.replayed += last.replayed;
       total.skippedPending += last.skippedPending;
       total.skippedParked += last.skippedParked;
-      total.failed.push(...last.failed);
+      total.failedCount += last.failedCount;
+      total.failed.push(...last.failed.slice(0, Math.max(0, MAX_LISTED_EVENTS - total.failed.length)));
       total.replayedEvents.push(...last.replayedEvents.slice(0, Math.max(0, MAX_LISTED_EVENTS - total.replayedEvents.length)));
       if (last.progress !== undefined) bar.update(last.progress.done, last.progress.total);
+      // A cursor that does not move would loop for ever: the function always moves one it made.
+      if (last.cursor !== undefined && last.cursor === cursor) throw new Error('The operations function handed back the cursor it was given.');
       cursor = last.cursor;
-    } while (cursor !== undefined);
+      stoppedEarly = last.failedCount > 0 && last.replayed === 0;
+    } while (cursor !== undefined && !stoppedEarly);
   } finally {
     bar.stop();
   }
-  return { ...total, retentionSeconds: last.retentionSeconds, ...(last.progress === undefined ? {} : { progress: last.progress }) };
+  return {
+    report: { ...total, retentionSeconds: last.retentionSeconds, ...(last.progress === undefined ? {} : { progress: last.progress }), ...(cursor === undefined ? {} : { cursor }) },
+    stoppedEarly,
+  };
 };

@@ -31,7 +31,9 @@ export const retryParked = async (target: OpsTarget, io: Io, json: boolean, aggr
     if (aggregateId !== undefined || answer.failed.length > 0 || answer.republished === 0) break;
   }
   if (json) io.stdout(`${JSON.stringify(total)}\n`);
-  else {
+  else if (total.republished === 0 && total.stillParked === 0 && total.released === 0) {
+    io.stdout(aggregateId === undefined ? 'No parked events.\n' : `Order ${aggregateId} has no parked events.\n`);
+  } else {
     io.stdout(
       `Retried the parked events of ${total.aggregates} order${total.aggregates === 1 ? '' : 's'}: ${total.republished} republished, ` +
         `${total.stillParked} still parked, ${total.released} order${total.released === 1 ? '' : 's'} flowing again.\n`,

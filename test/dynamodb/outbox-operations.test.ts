@@ -168,6 +168,19 @@ describe('outbox operations: replay', () => {
       InvalidCursorError,
     );
     await expect(operationsOf(fixture).replayWindow({ since: new Date(0), until: new Date(), deadline: Date.now() + 1000 })).rejects.toThrow(/at most 93 days/);
+    const until = new Date();
+    const stopped = await operationsOf(fixture).replayWindow({ since, until, deadline: 0 });
+    const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const forged = JSON.parse(Buffer.from(stopped.cursor ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+    for (const cursor of [
+      encode({}),
+      encode({ ...forged, partition: 1e9 }),
+      encode({ ...forged, partition: '0' }),
+      encode({ ...forged, partition: -1 }),
+      encode({ ...forged, window: 'another/window' }),
+    ]) {
+      await expect(operationsOf(fixture).replayWindow({ since, until, deadline: Date.now() + 1000, cursor })).rejects.toBeInstanceOf(InvalidCursorError);
+    }
     expect(fixture.bus.accepted).toHaveLength(1);
   });
 });

@@ -22,6 +22,12 @@ describe('outbox CLI: the command line', () => {
     expect(parseInvocation(['redrive'], NOW)).toMatchObject({ command: { name: 'redrive' } });
   });
 
+  it('reads a date-only --until as the whole of that UTC day', () => {
+    expect(parseInvocation(['replay', '--since', '2026-11-26', '--until', '2026-11-26'], NOW)).toMatchObject({
+      command: { request: { since: new Date('2026-11-26T00:00:00.000Z'), until: new Date('2026-11-26T23:59:59.999Z') } },
+    });
+  });
+
   it('takes --local with or without a URL, before or after the command', () => {
     expect(parseInvocation(['status', '--local'], NOW)).toMatchObject({ localUrl: DEFAULT_LOCAL_URL });
     expect(parseInvocation(['--local', 'status'], NOW)).toMatchObject({ command: { name: 'status' }, localUrl: DEFAULT_LOCAL_URL });
@@ -52,6 +58,7 @@ describe('outbox CLI: the command line', () => {
     [['replay', '--since', '2026-11-28T10:00:00Z'], /in the future/],
     [['replay', '--since', '2026-01-01T00:00:00Z'], /at most 93 days; for older events use the bus archive/],
     [['retry-parked', '--order', ''], /--order takes an order id/],
+    [['replay', '--order', 'x'.repeat(1025)], /--order takes an order id \(1 to 1,024 characters\)/],
     [['status', '--stack', 'no spaces'], /--stack takes a CloudFormation stack name/],
     [['status', '--local', 'ftp://x'], /--local takes the local stack's URL/],
   ])('refuses %j as bad usage', (argv, reason) => {
