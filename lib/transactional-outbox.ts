@@ -295,6 +295,9 @@ export class TransactionalOutbox extends Construct {
       serviceName,
       description: 'Operator requests on the outbox: status, parked, retry-parked, replay',
       timeout: OPERATIONS_TIMEOUT,
+      // Kept for operators: when the account's concurrency runs out (an incident the alarms page
+      // for), the CLI still runs. Two: an operator's command never waits for another's.
+      reservedConcurrentExecutions: 2,
       environment: {
         OUTBOX_TABLE_NAME: this.table.tableName,
         ...publisherEnvironment,

@@ -7,10 +7,13 @@
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
+  DescribeTableCommand,
   DescribeTimeToLiveCommand,
   type DynamoDBClient,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type TableModel, tablesOf } from '../model/dynamodb';
 import type { CfnTemplate } from '../model/template';
 
@@ -43,6 +46,7 @@ export const createTables = async (client: DynamoDBClient, tables: readonly Tabl
       }
       existed = true;
     }
+    if (existed) await addMissingIndexes(client, table);
     const ttlEnabled =
       existed &&
       (await client.send(new DescribeTimeToLiveCommand({ TableName: table.tableName }))).TimeToLiveDescription?.TimeToLiveStatus === 'ENABLED';
@@ -53,6 +57,35 @@ export const createTables = async (client: DynamoDBClient, tables: readonly Tabl
     }
   }
 };
+
+/**
+ * A table a persistent database kept from before the template gained an index gets it, as
+ * CloudFormation adds it on the next deploy (one `UpdateTable` an index, as DynamoDB requires).
+ */
+const addMissingIndexes = async (client: DynamoDBClient, table: TableModel): Promise<void> => {
+  const described = await client.send(new DescribeTableCommand({ TableName: table.tableName }));
+  const existing = new Set((described.Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  for (const index of table.globalSecondaryIndexes) {
+    if (existing.has(index.IndexName)) continue;
+    await client.send(
+      new UpdateTableCommand({
+        TableName: table.tableName,
+        AttributeDefinitions: table.attributeDefinitions,
+        GlobalSecondaryIndexUpdates: [{ Create: { IndexName: index.IndexName, KeySchema: index.KeySchema, Projection: index.Projection } }],
+      }),
+    );
+    // DynamoDB Local fills the new index in the background and fails queries on it until then.
+    for (let waited = 0; ; waited += INDEX_POLL_MS) {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: table.tableName }));
+      if (Table?.GlobalSecondaryIndexes?.find((gsi) => gsi.IndexName === index.IndexName)?.IndexStatus === 'ACTIVE') break;
+      if (waited >= INDEX_WAIT_MS) throw new Error(`DynamoDB Local did not finish the index ${index.IndexName} of ${table.tableName} in ${INDEX_WAIT_MS / 1000} s.`);
+      await sleep(INDEX_POLL_MS);
+    }
+  }
+};
+
+const INDEX_POLL_MS = 100;
+const INDEX_WAIT_MS = 120_000;
 
 /**
  * Creates every `AWS::DynamoDB::Table` of a template under `prefix + logicalId` (tests and

@@ -389,6 +389,7 @@ describe('TransactionalOutbox reconciler', () => {
     template().hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('^Operator requests'),
       Timeout: 300,
+      ReservedConcurrentExecutions: 2,
       Environment: { Variables: Match.objectLike({ PUBLISHED_RETENTION_SECONDS: '604800' }) },
     });
   });
