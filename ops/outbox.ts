@@ -29,6 +29,7 @@ Options:
   --help           this text
 
 Exit status: 0 done, 1 failed (the reason on stderr), 2 bad usage.
+For --json into a pipe, run npm run -s outbox -- ... (npm prints a banner on stdout otherwise).
 `;
 
 type Command = { readonly name: 'status' | 'parked' | 'redrive' } | { readonly name: 'retry-parked'; readonly aggregateId?: string } | { readonly name: 'replay'; readonly request: ReplayRequest };

@@ -22,7 +22,7 @@ export const status = async (target: OpsTarget, io: Io, json: boolean): Promise<
       [
         ['pending', answer.pending],
         ['oldest pending', answer.pending === 0 ? '-' : humanDuration(answer.oldestPendingAgeMs)],
-        ['published (kept for replay; approximate)', answer.published],
+        ['published (kept for replay; estimate: ItemCount, refreshed ~6 h)', answer.published],
         ['parked', answer.parked],
         ['oldest parked', answer.parked === 0 ? '-' : humanDuration(answer.oldestParkedAgeMs)],
         ...depths.map(([name, depth]) => [`failure queue ${name}`, depth]),

@@ -85,7 +85,7 @@ describe('outbox CLI on the local stack', () => {
     expect(run.code).toBe(0);
     expect(run.err).toBe('');
     expect(run.out).toMatch(/^Outbox of OrdersService on the local stack at http:\/\/127\.0\.0\.1:\d+\n┌/);
-    for (const row of ['pending', 'oldest pending', 'published (kept for replay; approximate)', 'parked', 'failure queue ProjectorDeadLetters', 'failure queue RelayFailures']) {
+    for (const row of ['pending', 'oldest pending', 'published (kept for replay; estimate: ItemCount, refreshed ~6 h)', 'parked', 'failure queue ProjectorDeadLetters', 'failure queue RelayFailures']) {
       expect(run.out).toMatch(new RegExp(`│ ${row.replace(/[()]/g, '\\$&')} +│ [0-9-]`));
     }
   });
