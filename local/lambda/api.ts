@@ -11,6 +11,8 @@ import { listenOnLoopback, refuseUnlessLocalSdk } from '../loopback-server';
 
 
 /** Lambda's payload limits: 6 MB for a synchronous invocation, 1 MB for an asynchronous one. */
+/** Lambda's limit on a synchronous invocation's response (6 MB). */
+const MAX_SYNC_RESPONSE_BYTES = 6_291_556;
 const MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
 export const MAX_ASYNC_PAYLOAD_BYTES = 1024 * 1024;
 
@@ -100,8 +102,19 @@ export const lambdaInvokeHandler = (options: LambdaInvokeOptions): InvokeHandler
       return answer({ status: 202 });
     }
     try {
-      const result = await fn.invoke(payload);
-      return answer({ status: 200, headers: { 'X-Amz-Executed-Version': '$LATEST' }, body: JSON.stringify(result ?? null) });
+      const result = JSON.stringify((await fn.invoke(payload)) ?? null);
+      // Lambda answers a synchronous result over its limit as the function's error.
+      if (Buffer.byteLength(result) > MAX_SYNC_RESPONSE_BYTES) {
+        return answer({
+          status: 200,
+          headers: { 'X-Amz-Executed-Version': '$LATEST', 'X-Amz-Function-Error': 'Unhandled' },
+          body: JSON.stringify({
+            errorType: 'Function.ResponseSizeTooLarge',
+            errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_SYNC_RESPONSE_BYTES} bytes).`,
+          }),
+        });
+      }
+      return answer({ status: 200, headers: { 'X-Amz-Executed-Version': '$LATEST' }, body: result });
     } catch (error: unknown) {
       const failure = failureOf(error);
       return answer({

@@ -31,6 +31,7 @@ beforeAll(async () => {
     Echo: 'exports.handler = async (event) => ({ event, lambdaEndpoint: process.env.AWS_ENDPOINT_URL_LAMBDA });',
     Recorder: "exports.handler = async (event) => { console.log('recorded ' + JSON.stringify(event)); };",
     Failing: "exports.handler = async () => { const error = new Error('always fails'); error.name = 'PaymentDeclined'; throw error; };",
+    Big: "exports.handler = async (event) => 'x'.repeat(event.bytes);",
   };
   for (const [name, code] of Object.entries(assets)) {
     mkdirSync(path.join(dir, `asset.${name}`));
@@ -42,6 +43,7 @@ beforeAll(async () => {
       Echo: fn('Echo'),
       Recorder: fn('Recorder'),
       Failing: fn('Failing'),
+      Big: fn('Big'),
       FailingInvokeConfig: {
         Type: 'AWS::Lambda::EventInvokeConfig',
         Properties: {
@@ -107,6 +109,17 @@ describe('the local Lambda Invoke API', () => {
     expect(answer.statusCode).toBe(200);
     expect(answer.functionError).toBe('Unhandled');
     expect(answer.payload).toMatchObject({ errorType: 'PaymentDeclined', errorMessage: 'always fails' });
+  });
+
+  it("answers a result over Lambda's 6 MB limit as the function's error, as Lambda does", async () => {
+    const fits = await invokeJson(lambda, 'big', { bytes: 6_000_000 });
+    const tooLarge = await invokeJson(lambda, 'big', { bytes: 6_300_000 });
+
+    expect(fits.functionError).toBeUndefined();
+    expect((fits.payload as string).length).toBe(6_000_000);
+    expect(tooLarge.statusCode).toBe(200);
+    expect(tooLarge.functionError).toBe('Unhandled');
+    expect(tooLarge.payload).toEqual({ errorType: 'Function.ResponseSizeTooLarge', errorMessage: 'Response payload size exceeded maximum allowed payload size (6291556 bytes).' });
   });
 
   it('refuses an unknown function with ResourceNotFoundException', async () => {
