@@ -1,14 +1,20 @@
-import { DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { TableModel } from '../../local/model/dynamodb';
+import { startDynamoDbLocal } from '../../local/dynamodb/engine';
 import { createTables } from '../../local/dynamodb/tables';
 import { documentClient, testDynamoClient, uniquePrefix } from '../support/dynamodb';
 
-/** The local stack's tables on a persistent database: what the template gained since, the table gets. */
+/**
+ * The local stack's tables on a persistent database: what the template gained since, the table
+ * gets. On a DynamoDB Local of its own: building an index in the background on the tier's shared
+ * one stalled other files' tests (a CI run saw an audit miss an order while this test waited 60 s).
+ */
 describe('local tables kept across restarts', () => {
   it("adds an index the template gained since the table was created, with the table's items in it", async () => {
-    const client = testDynamoClient();
+    const engine = await startDynamoDbLocal({});
+    const client = testDynamoClient(engine.endpoint);
     const doc = documentClient(client);
     const tableName = `${uniquePrefix()}Outbox`;
     const before: TableModel = {
@@ -37,8 +43,8 @@ describe('local tables kept across restarts', () => {
       );
       expect(found.Items).toEqual([{ aggregateId: 'o-1', occurredKey: '2026-11-27#0' }]);
     } finally {
-      await client.send(new DeleteTableCommand({ TableName: tableName })).catch(() => undefined);
       client.destroy();
+      await engine.stop();
     }
   });
 });
