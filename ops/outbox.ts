@@ -20,7 +20,8 @@ Commands:
   retry-parked [--order ID]          parked events back to the bus in version order (all, or one order's)
   replay --order ID                  republish an order's published events (same eventIds)
   replay --since ISO [--until ISO]   republish the events that occurred in a window (at most ${MAX_REPLAY_WINDOW_DAYS} days)
-  redrive                            projector dead letters back through the projector
+  redrive [--discard-unverified]     projector dead letters back through the projector (checked against the
+                                     outbox first; the flag deletes those that do not match it, or cannot be read)
 
 Options:
   --local [URL]    the local stack (default ${DEFAULT_LOCAL_URL})
@@ -32,7 +33,7 @@ Exit status: 0 done, 1 failed (the reason on stderr), 2 bad usage.
 For --json into a pipe, run npm run -s outbox -- ... (npm prints a banner on stdout otherwise).
 `;
 
-type Command = { readonly name: 'status' | 'parked' | 'redrive' } | { readonly name: 'retry-parked'; readonly aggregateId?: string } | { readonly name: 'replay'; readonly request: ReplayRequest };
+type Command = { readonly name: 'status' | 'parked' } | { readonly name: 'redrive'; readonly discardUnverified: boolean } | { readonly name: 'retry-parked'; readonly aggregateId?: string } | { readonly name: 'replay'; readonly request: ReplayRequest };
 
 export interface Invocation {
   readonly command: Command;
@@ -69,6 +70,8 @@ const isoOption = (name: 'since' | 'until', value: string): Date => {
     throw new UsageError(`--${name} must be an ISO-8601 time with its zone (2026-11-27T09:00:00Z, 2026-11-27T10:00:00+01:00) or a UTC date (2026-11-27) (got ${JSON.stringify(value)}).`);
   }
   const dateOnly = value.length === 10;
+  // `new Date` rolls 2026-02-30 over into March: a date that does not exist is refused instead.
+  if (dateOnly && at.toISOString().slice(0, 10) !== value) throw new UsageError(`--${name}: ${value} is not a date of the calendar.`);
   return dateOnly && name === 'until' ? new Date(at.getTime() + 86_400_000 - 1) : at;
 };
 
@@ -94,6 +97,7 @@ export const parseInvocation = (argv: readonly string[], now: Date = new Date())
         order: { type: 'string' },
         since: { type: 'string' },
         until: { type: 'string' },
+        'discard-unverified': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -121,13 +125,17 @@ export const parseInvocation = (argv: readonly string[], now: Date = new Date())
       if (values[option] !== undefined && !allowed.includes(option)) throw new UsageError(`${name} does not take --${option}.`);
     }
   };
+  if (values['discard-unverified'] !== undefined && name !== 'redrive') throw new UsageError(`${name} does not take --discard-unverified.`);
   let command: Command;
   switch (name) {
     case 'status':
     case 'parked':
-    case 'redrive':
       only([]);
       command = { name };
+      break;
+    case 'redrive':
+      only([]);
+      command = { name, discardUnverified: values['discard-unverified'] === true };
       break;
     case 'retry-parked': {
       only(['order']);
@@ -193,7 +201,7 @@ export const main = async (argv: readonly string[], io: Io = processIo()): Promi
       case 'replay':
         return await replay(target, runIo, json, command.request);
       case 'redrive':
-        return await redrive(target, runIo, json);
+        return await redrive(target, runIo, json, command.discardUnverified);
     }
   } catch (error: unknown) {
     const reason = error instanceof OpsError ? error.message : error instanceof Error ? `${error.name}: ${error.message}` : String(error);

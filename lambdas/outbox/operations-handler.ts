@@ -16,7 +16,7 @@ export const operationRequest = z.discriminatedUnion('operation', [
   z
     .object({
       operation: z.literal('stored-events'),
-      keys: z.array(z.object({ aggregateId, version: z.number().int().min(1) }).strict()).min(1).max(100),
+      keys: z.array(z.object({ aggregateId, version: z.number().int().min(1) }).strict()).min(1).max(10),
     })
     .strict(),
   z.object({ operation: z.literal('retry-parked'), aggregateId: aggregateId.optional(), maxAggregates: z.number().int().min(1).max(100_000).optional(), maxSeconds: budget }).strict(),
@@ -84,7 +84,7 @@ export const createOperationsHandler =
             ...(request.aggregateId === undefined ? {} : { aggregateId: request.aggregateId }),
           });
           for (const failure of report.failed) logger.error('Parked outbox item refused again', { ...failure });
-          logger.info('Parked outbox items retried', { aggregateId: request.aggregateId, ...report, failed: report.failed.length });
+          logger.info('Parked outbox items retried', { aggregateId: request.aggregateId, ...report, failed: report.failedCount });
           metrics.addMetric('ParkedRepublished', MetricUnit.Count, report.republished);
           return report;
         }

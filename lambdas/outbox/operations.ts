@@ -242,9 +242,11 @@ export class OutboxOperations {
   }
 
   /** Parked events back on the bus in version order (all aggregates, or one), holds lifted when done. */
-  public async retryParked(options: { aggregateId?: string; maxAggregates: number; deadline: number }): Promise<Omit<RetryParkedReport, 'failures'> & { failed: OperationFailure[] }> {
+  public async retryParked(
+    options: { aggregateId?: string; maxAggregates: number; deadline: number },
+  ): Promise<Omit<RetryParkedReport, 'failures'> & { failed: OperationFailure[]; failedCount: number }> {
     const { failures, ...counts } = await this.retry.retry(options);
-    return { ...counts, failed: failures.map(toOperationFailure) };
+    return { ...counts, failed: failures.slice(0, MAX_LISTED_EVENTS).map(toOperationFailure), failedCount: failures.length };
   }
 
   /**

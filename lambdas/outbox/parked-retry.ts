@@ -15,8 +15,13 @@ export interface RetryParkedOptions {
 export interface RetryParkedReport {
   readonly aggregates: number;
   readonly republished: number;
-  /** Versions still parked: refused again, or behind one that was. */
+  /** Versions still parked: refused again, behind one that was, or waiting behind a pending version. */
   readonly stillParked: number;
+  /**
+   * Of those, the versions that wait behind a version still pending (its park failed): nothing
+   * refused them; the sweep parks the pending one behind the hold, and the next retry sends all.
+   */
+  readonly waitingBehindPending: number;
   /** Aggregates whose hold was lifted: all their versions are out, new ones flow again. */
   readonly released: number;
   readonly failures: readonly PublishFailure<OutboxItem>[];
@@ -41,14 +46,16 @@ export class ParkedRetry {
 
   public async retry(options: RetryParkedOptions): Promise<RetryParkedReport> {
     const aggregates = options.aggregateId === undefined ? await this.parker.parkedAggregates(options.maxAggregates) : [options.aggregateId];
-    const report = { aggregates: 0, republished: 0, stillParked: 0, released: 0, failures: [] as PublishFailure<OutboxItem>[] };
+    const report = { aggregates: 0, republished: 0, stillParked: 0, waitingBehindPending: 0, released: 0, failures: [] as PublishFailure<OutboxItem>[] };
     await forEachBounded(aggregates, 4, async (aggregateId) => {
       if (options.deadline !== undefined && this.now().getTime() >= options.deadline) return;
       report.aggregates += 1;
+      let waiting = 0;
       for (let round = 1; round <= MAX_ROUNDS; round++) {
         const parked = await this.parker.parkedOf(aggregateId);
-        if (parked.length > 0) {
-          const outcome = await this.publisher.publish(parked);
+        waiting = parked.waiting;
+        if (parked.ready.length > 0) {
+          const outcome = await this.publisher.publish(parked.ready);
           const publishedAt = this.now();
           for (const item of outcome.published) {
             if (await this.parker.markParkedPublished(item, publishedAt)) report.republished += 1;
@@ -58,7 +65,8 @@ export class ParkedRetry {
           }
           report.failures.push(...outcome.failed);
           if (outcome.failed.length > 0) {
-            report.stillParked += outcome.failed.length + outcome.blocked.length;
+            report.stillParked += outcome.failed.length + outcome.blocked.length + waiting;
+            report.waitingBehindPending += waiting;
             return;
           }
         }
@@ -70,7 +78,9 @@ export class ParkedRetry {
       }
       // Still held after every round: versions parked meanwhile, or waiting behind a version
       // still pending. They stay parked, and the answer says so.
-      report.stillParked += await this.parker.parkedCountOf(aggregateId);
+      const left = await this.parker.parkedCountOf(aggregateId);
+      report.stillParked += left;
+      report.waitingBehindPending += Math.min(left, waiting);
     });
     return report;
   }

@@ -122,12 +122,14 @@ export class OutboxParker {
    * The parked versions of one aggregate that may go out now, in version order: those below its
    * first pending version. A version whose park failed stays pending while later ones were parked
    * behind the hold; publishing those before it would break the aggregate's order, so they wait
-   * until the sweep parks it behind the hold too.
+   * (`waiting`) until the sweep parks it behind the hold too.
    */
-  public async parkedOf(aggregateId: string): Promise<OutboxItem[]> {
+  public async parkedOf(aggregateId: string): Promise<{ ready: OutboxItem[]; waiting: number }> {
     const items = await outboxItemsOf(this.client, this.options.tableName, aggregateId);
     const firstPending = items.find((item) => item.status === 'PENDING')?.version ?? Number.POSITIVE_INFINITY;
-    return items.filter((item) => item.status === 'PARKED' && item.version < firstPending);
+    const parked = items.filter((item) => item.status === 'PARKED');
+    const ready = parked.filter((item) => item.version < firstPending);
+    return { ready, waiting: parked.length - ready.length };
   }
 
   /** How many versions of one aggregate are parked, whether or not they may go out now. */

@@ -14,6 +14,8 @@ const EXTRA_MESSAGES = 100;
 
 export interface RedriveAnswer {
   readonly redriven: number;
+  /** Unverified or unreadable dead letters deleted because `--discard-unverified` asked for it. */
+  readonly discarded: number;
   /** The projector refused the event again. */
   readonly failed: number;
   /** Not an event the outbox holds (pruned after its retention, or never published by it), or not as it holds it. */
@@ -45,7 +47,11 @@ export const deadLetteredEvent = (body: string): DeadLetteredEvent => {
     typeof event?.source !== 'string' ||
     typeof event['detail-type'] !== 'string' ||
     typeof detail?.aggregateId !== 'string' ||
+    detail.aggregateId === '' ||
+    detail.aggregateId.length > 1024 ||
     typeof detail.version !== 'number' ||
+    !Number.isInteger(detail.version) ||
+    detail.version < 1 ||
     typeof detail.eventId !== 'string'
   ) {
     throw new Error('neither a Lambda failure record nor an EventBridge event of the outbox');
@@ -71,16 +77,24 @@ export const mismatchOf = (event: DeadLetteredEvent, stored: StoredOutboxEvent |
  * message names. A message is deleted only once the projector took its event; one it refuses,
  * or one that does not match, goes back to the queue at once, visible to the next run and the alarm.
  */
-export const redrive = async (target: OpsTarget, io: Io, json: boolean): Promise<number> => {
+export const redrive = async (target: OpsTarget, io: Io, json: boolean, discardUnverified = false): Promise<number> => {
   const queueUrl = target.output(`${OPS_OUTPUTS.projectorDeadLetters}${OPS_OUTPUTS.queueSuffix}`);
   const projector = target.output(OPS_OUTPUTS.projectorFunction);
   const operations = target.output(OPS_OUTPUTS.operationsFunction);
   const total = await target.queueDepth(queueUrl);
   const bar = progressBar(io, 'redrive');
-  const answer = { redriven: 0, failed: 0, unverified: 0, unreadable: 0, failures: [] as { messageId: string; reason: string }[] };
+  const answer = { redriven: 0, discarded: 0, failed: 0, unverified: 0, unreadable: 0, failures: [] as { messageId: string; reason: string }[] };
   const keep: Message[] = [];
   const seen = new Set<string>();
-  const refuse = (message: Message, kind: 'failed' | 'unverified' | 'unreadable', reason: string): void => {
+  let stopped: string | undefined;
+  const refuse = async (message: Message, kind: 'failed' | 'unverified' | 'unreadable', reason: string): Promise<void> => {
+    if (discardUnverified && kind !== 'failed') {
+      // The operator looked and asked: what cannot be an outbox event (or no longer is) goes.
+      await target.queues.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+      answer.discarded += 1;
+      answer.failures.push({ messageId: message.MessageId ?? '', reason: `discarded: ${reason}` });
+      return;
+    }
     answer[kind] += 1;
     answer.failures.push({ messageId: message.MessageId ?? '', reason });
     keep.push(message);
@@ -102,23 +116,32 @@ export const redrive = async (target: OpsTarget, io: Io, json: boolean): Promise
         try {
           readable.push({ message, event: deadLetteredEvent(message.Body ?? '') });
         } catch (error: unknown) {
-          refuse(message, 'unreadable', `unreadable: ${error instanceof Error ? error.message : String(error)}`);
+          await refuse(message, 'unreadable', `unreadable: ${error instanceof Error ? error.message : String(error)}`);
         }
       }
-      const stored =
-        readable.length === 0
-          ? []
-          : (
-              await target.invoke<{ events: StoredOutboxEvent[] }>(operations, {
-                operation: 'stored-events',
-                keys: readable.map(({ event }) => ({ aggregateId: event.detail.aggregateId, version: event.detail.version })),
-              })
-            ).events;
+      let stored: StoredOutboxEvent[] = [];
+      if (readable.length > 0) {
+        // One key once: two dead letters of one event (a delivery's and a repair's) share it.
+        const keys = [...new Map(readable.map(({ event }) => [`${event.detail.aggregateId}#${event.detail.version}`, event.detail])).values()];
+        try {
+          stored = (
+            await target.invoke<{ events: StoredOutboxEvent[] }>(operations, {
+              operation: 'stored-events',
+              keys: keys.map(({ aggregateId, version }) => ({ aggregateId, version })),
+            })
+          ).events;
+        } catch (error: unknown) {
+          // Without the outbox's copy nothing can be checked: this batch goes back, the run stops.
+          keep.push(...readable.map(({ message }) => message));
+          stopped = `could not read the outbox's copies: ${error instanceof Error ? error.message : String(error)}`;
+          break;
+        }
+      }
       for (const { message, event } of readable) {
         const own = stored.find((s) => s.aggregateId === event.detail.aggregateId && s.version === event.detail.version);
         const mismatch = mismatchOf(event, own);
         if (mismatch !== undefined || own === undefined) {
-          refuse(message, 'unverified', `order ${event.detail.aggregateId} v${event.detail.version}: ${mismatch ?? 'not in the outbox'}`);
+          await refuse(message, 'unverified', `order ${event.detail.aggregateId} v${event.detail.version}: ${mismatch ?? 'not in the outbox'}`);
           continue;
         }
         try {
@@ -128,7 +151,7 @@ export const redrive = async (target: OpsTarget, io: Io, json: boolean): Promise
           answer.redriven += 1;
         } catch (error: unknown) {
           if (!(error instanceof FunctionFailedError)) throw error;
-          refuse(message, 'failed', error.message);
+          await refuse(message, 'failed', error.message);
         }
         bar.update(seen.size, Math.max(total, seen.size));
       }
@@ -140,17 +163,23 @@ export const redrive = async (target: OpsTarget, io: Io, json: boolean): Promise
       await target.queues.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 })).catch(() => undefined);
     }
   }
-  if (json) io.stdout(`${JSON.stringify(answer)}\n`);
+  if (json) io.stdout(`${JSON.stringify({ ...answer, ...(stopped === undefined ? {} : { stopped }) })}\n`);
   else {
     io.stdout(
-      `Redrove ${answer.redriven} dead-lettered deliver${answer.redriven === 1 ? 'y' : 'ies'} through ${projector}; left in the queue: ` +
+      `Redrove ${answer.redriven} dead-lettered deliver${answer.redriven === 1 ? 'y' : 'ies'} through ${projector}` +
+        `${answer.discarded > 0 ? `, discarded ${answer.discarded}` : ''}; left in the queue: ` +
         `${answer.failed} refused again, ${answer.unverified} not matching the outbox, ${answer.unreadable} unreadable.\n`,
     );
     if (answer.failures.length > 0) io.stdout(table(['message id', 'reason'], answer.failures.slice(0, 50).map((f) => [f.messageId, f.reason])));
   }
+  if (stopped !== undefined) {
+    io.stderr(`Stopped: ${stopped}\n`);
+    return 1;
+  }
   const left = answer.failed + answer.unverified + answer.unreadable;
   if (left > 0) {
-    io.stderr(`${left} dead letter${left === 1 ? '' : 's'} left in the queue (see the table).\n`);
+    const hint = answer.unverified + answer.unreadable > 0 ? '; once checked, --discard-unverified deletes those not matching the outbox' : '';
+    io.stderr(`${left} dead letter${left === 1 ? '' : 's'} left in the queue (see the table${hint}).\n`);
     return 1;
   }
   return 0;

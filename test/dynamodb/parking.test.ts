@@ -219,11 +219,11 @@ describe('retrying parked events', () => {
     const v2 = applyCommand(v1.order, { type: 'confirm' });
     let reads = 0;
     const parker = Object.assign(Object.create(fixture.parker) as typeof fixture.parker, {
-      parkedOf: async (aggregateId: string): Promise<OutboxItem[]> => {
+      parkedOf: async (aggregateId: string): Promise<{ ready: OutboxItem[]; waiting: number }> => {
         reads += 1;
         const items = await fixture?.parker.parkedOf(aggregateId);
         if (reads === 1) await commitAndRelay(fixture as RelayFixture, [v2]);
-        return items ?? [];
+        return items ?? { ready: [], waiting: 0 };
       },
     });
 
@@ -253,18 +253,21 @@ describe('retrying parked versions around a version still pending', () => {
       [2, 'PENDING', undefined],
       [3, 'PARKED', 'HeldBehindParked'],
     ]);
+    const refusedAgain = await retry(fixture).retry({ maxAggregates: 10 });
+    expect(refusedAgain).toMatchObject({ republished: 0, stillParked: 2, waitingBehindPending: 1, released: 0 });
+    expect(refusedAgain.failures.map((f) => f.item.version)).toEqual([1]);
     fixture.bus.setFaults({ entryFault: () => undefined });
 
     const first = await retry(fixture).retry({ maxAggregates: 10 });
 
-    expect(first).toMatchObject({ republished: 1, stillParked: 1, released: 0 });
+    expect(first).toMatchObject({ republished: 1, stillParked: 1, waitingBehindPending: 1, released: 0, failures: [] });
     expect(accepted(fixture)).toEqual([`${v1.order.id}#1`]);
 
     await sweeper(fixture).sweep({ graceSeconds: 0, maxItems: 10 });
     expect((await statusOf(fixture, v1.order.id))[2]).toEqual([2, 'PARKED', 'HeldBehindParked']);
     const second = await retry(fixture).retry({ maxAggregates: 10 });
 
-    expect(second).toMatchObject({ republished: 2, stillParked: 0, released: 1 });
+    expect(second).toMatchObject({ republished: 2, stillParked: 0, waitingBehindPending: 0, released: 1 });
     expect(accepted(fixture)).toEqual([`${v1.order.id}#1`, `${v1.order.id}#2`, `${v1.order.id}#3`]);
   });
 });

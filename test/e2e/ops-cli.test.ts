@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { GetQueueUrlCommand, PurgeQueueCommand, SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { noFaults } from '../../local/apps/orders';
@@ -191,29 +191,44 @@ describe('outbox CLI on the local stack', () => {
     expect((await status()).failureQueues.ProjectorDeadLetters).toBe(0);
   });
 
-  it('redrive projects only what the outbox published: a message put on the queue by anyone else stays there, the read model untouched', async () => {
+  it('redrive projects only what the outbox published: messages put on the queue by anyone else stay there until discarded, the read model untouched', async () => {
     const order = await ctx.placeOrder({ customerId: 'c-cli-forged' });
     const [placed] = await eventually(async () => eventsOf(order.id), (events) => events.length === 1);
     await eventually(async () => readModelVersion(order.id), (version) => version === 1);
+    await eventually(status, (s) => s.pending === 0);
     const sqs = new SQSClient({ endpoint: ctx.api.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: logicalIdOf(ctx.api.template, 'OrdersService/ReadModel/DeadLetters/Resource') }));
     const genuine = placed as unknown as { detail: Record<string, unknown> & { state: Record<string, unknown> } };
     const forged = { ...genuine, detail: { ...genuine.detail, version: 99, state: { ...genuine.detail.state, version: 99, status: 'CANCELLED' } } };
     const altered = { ...genuine, detail: { ...genuine.detail, state: { ...genuine.detail.state, status: 'CANCELLED' } } };
-    for (const body of [forged, altered, { hello: 'world' }]) await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(body) }));
+    const versionZero = { ...genuine, detail: { ...genuine.detail, version: 0 } };
+    // Two copies of one genuine event (a delivery's dead letter and a repair's) read in one batch.
+    for (const body of [forged, altered, { hello: 'world' }, versionZero, genuine, genuine]) {
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(body) }));
+    }
 
     const run = await cliJson<{ redriven: number; unverified: number; unreadable: number; failures: { reason: string }[] }>('redrive');
 
     expect(run.code).toBe(1);
-    expect(run.body).toMatchObject({ redriven: 0, unverified: 2, unreadable: 1 });
-    expect(run.body.failures.map((f) => f.reason).sort()).toEqual([
-      `order ${order.id} v1: its content differs from what the outbox published`,
-      `order ${order.id} v99: not in the outbox (pruned after its retention, or never published by it)`,
-      'unreadable: neither a Lambda failure record nor an EventBridge event of the outbox',
-    ].sort());
+    expect(run.body).toMatchObject({ redriven: 2, unverified: 2, unreadable: 2 });
+    expect(run.body.failures.map((f) => f.reason).sort()).toEqual(
+      [
+        `order ${order.id} v1: its content differs from what the outbox published`,
+        `order ${order.id} v99: not in the outbox (pruned after its retention, or never published by it)`,
+        'unreadable: neither a Lambda failure record nor an EventBridge event of the outbox',
+        'unreadable: neither a Lambda failure record nor an EventBridge event of the outbox',
+      ].sort(),
+    );
+    expect(run.err).toMatch(/--discard-unverified deletes those not matching the outbox/);
     expect(await readModelVersion(order.id)).toBe(1);
-    expect((await status()).failureQueues.ProjectorDeadLetters).toBe(3);
-    await sqs.send(new PurgeQueueCommand({ QueueUrl }));
+    expect((await status()).failureQueues.ProjectorDeadLetters).toBe(4);
+
+    const discarded = await cliJson<{ redriven: number; discarded: number; unverified: number; unreadable: number }>('redrive', '--discard-unverified');
+
+    expect(discarded.code).toBe(0);
+    expect(discarded.body).toMatchObject({ redriven: 0, discarded: 4, unverified: 0, unreadable: 0 });
+    expect((await status()).failureQueues.ProjectorDeadLetters).toBe(0);
+    expect(await readModelVersion(order.id)).toBe(1);
     sqs.destroy();
   });
 

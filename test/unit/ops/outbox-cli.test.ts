@@ -19,7 +19,8 @@ describe('outbox CLI: the command line', () => {
     expect(parseInvocation(['retry-parked', '--order', 'o-1'], NOW)).toMatchObject({ command: { name: 'retry-parked', aggregateId: 'o-1' } });
     expect(parseInvocation(['retry-parked'], NOW)).toMatchObject({ command: { name: 'retry-parked' } });
     expect(parseInvocation(['replay', '--order', 'o-1'], NOW)).toMatchObject({ command: { name: 'replay', request: { aggregateId: 'o-1' } } });
-    expect(parseInvocation(['redrive'], NOW)).toMatchObject({ command: { name: 'redrive' } });
+    expect(parseInvocation(['redrive'], NOW)).toMatchObject({ command: { name: 'redrive', discardUnverified: false } });
+    expect(parseInvocation(['redrive', '--discard-unverified'], NOW)).toMatchObject({ command: { name: 'redrive', discardUnverified: true } });
   });
 
   it('reads a date-only --until as the whole of that UTC day', () => {
@@ -58,6 +59,9 @@ describe('outbox CLI: the command line', () => {
     [['replay', '--since', '2026-11-28T10:00:00Z'], /in the future/],
     [['replay', '--since', '2026-01-01T00:00:00Z'], /at most 93 days; for older events use the bus archive/],
     [['retry-parked', '--order', ''], /--order takes an order id/],
+    [['status', '--discard-unverified'], /status does not take --discard-unverified/],
+    [['replay', '--since', '2026-02-30'], /2026-02-30 is not a date of the calendar/],
+    [['replay', '--since', '2026-11-01', '--until', '2026-11-31'], /2026-11-31 is not a date of the calendar/],
     [['replay', '--order', 'x'.repeat(1025)], /--order takes an order id \(1 to 1,024 characters\)/],
     [['status', '--stack', 'no spaces'], /--stack takes a CloudFormation stack name/],
     [['status', '--local', 'ftp://x'], /--local takes the local stack's URL/],
@@ -98,7 +102,9 @@ describe('outbox CLI: dead letters', () => {
     expect(() => deadLetteredEvent('not json')).toThrow();
     expect(() => deadLetteredEvent('"a string"')).toThrow(/not a JSON object/);
     expect(() => deadLetteredEvent('{"hello":1}')).toThrow(/neither a Lambda failure record nor an EventBridge event of the outbox/);
-    expect(() => deadLetteredEvent(JSON.stringify({ ...event, detail: { ...detail, version: '1' } }))).toThrow(/neither/);
+    for (const bad of [{ version: '1' }, { version: 0 }, { version: 1.5 }, { aggregateId: '' }, { aggregateId: 'x'.repeat(1025) }, { eventId: 7 }]) {
+      expect(() => deadLetteredEvent(JSON.stringify({ ...event, detail: { ...detail, ...bad } }))).toThrow(/neither/);
+    }
   });
 
   it('projects a dead letter only when it is the event the outbox published', () => {
