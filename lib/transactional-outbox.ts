@@ -293,7 +293,7 @@ export class TransactionalOutbox extends Construct {
     this.operationsFunction = new ServiceFunction(this, 'Operations', {
       entry: 'lambdas/handlers/outbox-operations.ts',
       serviceName,
-      description: 'Operator requests on the outbox: status, parked, retry-parked, replay',
+      description: 'Operator requests on the outbox: status, parked, retry-parked, replay, stored-events',
       timeout: OPERATIONS_TIMEOUT,
       // Kept for operators: when the account's concurrency runs out (an incident the alarms page
       // for), the CLI still runs. Two: an operator's command never waits for another's.

@@ -274,7 +274,14 @@ export class OutboxOperations {
     const report = newReplayReport(this.options.retentionSeconds);
     const windowId = `${window.since.toISOString()}/${window.until.toISOString()}`;
     let position: WindowCursor = window.cursor === undefined ? { window: windowId, partition: 0 } : decodeCursor(window.cursor, windowCursor);
-    if (position.window !== windowId || position.partition > partitions.length) throw new InvalidCursorError('a cursor of another window');
+    const start = position.startKey;
+    if (
+      position.window !== windowId ||
+      position.partition > partitions.length ||
+      (start !== undefined && (start.occurredKey !== partitions[position.partition] || start.occurredAt < window.since.toISOString() || start.occurredAt > window.until.toISOString()))
+    ) {
+      throw new InvalidCursorError('a cursor of another window, or of another place in it');
+    }
     while (position.partition < partitions.length && this.now().getTime() < window.deadline) {
       const page: QueryCommandOutput = await this.client.send(
         new QueryCommand({

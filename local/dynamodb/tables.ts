@@ -74,13 +74,22 @@ const addMissingIndexes = async (client: DynamoDBClient, table: TableModel): Pro
         GlobalSecondaryIndexUpdates: [{ Create: { IndexName: index.IndexName, KeySchema: index.KeySchema, Projection: index.Projection } }],
       }),
     );
-    // DynamoDB Local fills the new index in the background and fails queries on it until then.
-    for (let waited = 0; ; waited += INDEX_POLL_MS) {
-      const { Table } = await client.send(new DescribeTableCommand({ TableName: table.tableName }));
-      if (Table?.GlobalSecondaryIndexes?.find((gsi) => gsi.IndexName === index.IndexName)?.IndexStatus === 'ACTIVE') break;
-      if (waited >= INDEX_WAIT_MS) throw new Error(`DynamoDB Local did not finish the index ${index.IndexName} of ${table.tableName} in ${INDEX_WAIT_MS / 1000} s.`);
-      await sleep(INDEX_POLL_MS);
+    await untilIndexesActive(client, table.tableName);
+  }
+  // An index an earlier start added and stopped waiting for is waited for too.
+  await untilIndexesActive(client, table.tableName);
+};
+
+/** DynamoDB Local fills a new index in the background and fails queries on it until then. */
+const untilIndexesActive = async (client: DynamoDBClient, tableName: string): Promise<void> => {
+  for (let waited = 0; ; waited += INDEX_POLL_MS) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const building = (Table?.GlobalSecondaryIndexes ?? []).filter((gsi) => gsi.IndexStatus !== undefined && gsi.IndexStatus !== 'ACTIVE').map((gsi) => gsi.IndexName);
+    if (building.length === 0) return;
+    if (waited >= INDEX_WAIT_MS) {
+      throw new Error(`DynamoDB Local did not finish the index ${building.join(', ')} of ${tableName} in ${INDEX_WAIT_MS / 1000} s: start again to wait on.`);
     }
+    await sleep(INDEX_POLL_MS);
   }
 };
 

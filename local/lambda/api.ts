@@ -9,10 +9,9 @@ import { LOCAL_ACCOUNT, LOCAL_REGION } from '../model/template';
 import type { AsyncInvocations } from './async-invocations';
 import { listenOnLoopback, refuseUnlessLocalSdk } from '../loopback-server';
 
-
-/** Lambda's payload limits: 6 MB for a synchronous invocation, 1 MB for an asynchronous one. */
 /** Lambda's limit on a synchronous invocation's response (6 MB). */
 const MAX_SYNC_RESPONSE_BYTES = 6_291_556;
+/** Lambda's payload limits: 6 MB for a synchronous invocation, 1 MB for an asynchronous one. */
 const MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
 export const MAX_ASYNC_PAYLOAD_BYTES = 1024 * 1024;
 

@@ -90,13 +90,14 @@ const replayWindow = async (target: OpsTarget, io: Io, fn: string, window: { sin
       // A cursor that does not move would loop for ever: the function always moves one it made.
       if (last.cursor !== undefined && last.cursor === cursor) throw new Error('The operations function handed back the cursor it was given.');
       cursor = last.cursor;
-      stoppedEarly = last.failedCount > 0 && last.replayed === 0;
+      // Only when there is more to do: a last call that failed is a failure, not a stop.
+      stoppedEarly = cursor !== undefined && last.failedCount > 0 && last.replayed === 0;
     } while (cursor !== undefined && !stoppedEarly);
   } finally {
     bar.stop();
   }
   return {
-    report: { ...total, retentionSeconds: last.retentionSeconds, ...(last.progress === undefined ? {} : { progress: last.progress }), ...(cursor === undefined ? {} : { cursor }) },
+    report: { ...total, retentionSeconds: last.retentionSeconds, ...(last.progress === undefined ? {} : { progress: last.progress }) },
     stoppedEarly,
   };
 };

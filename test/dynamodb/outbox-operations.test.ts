@@ -178,6 +178,7 @@ describe('outbox operations: replay', () => {
       encode({ ...forged, partition: '0' }),
       encode({ ...forged, partition: -1 }),
       encode({ ...forged, window: 'another/window' }),
+      encode({ ...forged, startKey: { aggregateId: 'o', version: 1, occurredKey: 'not-this-partition', occurredAt: since.toISOString() } }),
     ]) {
       await expect(operationsOf(fixture).replayWindow({ since, until, deadline: Date.now() + 1000, cursor })).rejects.toBeInstanceOf(InvalidCursorError);
     }
