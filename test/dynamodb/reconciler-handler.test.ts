@@ -47,7 +47,12 @@ const auditOf = (f: RelayFixture, repairer: ReadModelRepairer = recordingRepaire
     now,
   );
 
-const handlerOf = <T extends object>(f: RelayFixture, audit?: Audit<T>, metrics = new Metrics({ namespace: 'test', serviceName: 'outbox' })) =>
+const handlerOf = <T extends object>(
+  f: RelayFixture,
+  audit?: Audit<T>,
+  metrics = new Metrics({ namespace: 'test', serviceName: 'outbox' }),
+  logger = new Logger({ logLevel: 'SILENT' }),
+) =>
   createReconcilerHandler(
     {
       sweeper: new OutboxSweeper(f.doc, f.tables.outbox, f.dispatcher),
@@ -56,7 +61,7 @@ const handlerOf = <T extends object>(f: RelayFixture, audit?: Audit<T>, metrics 
       ...(audit === undefined ? {} : { audit }),
     },
     settings,
-    new Logger({ logLevel: 'SILENT' }),
+    logger,
     metrics,
   );
 
@@ -67,12 +72,7 @@ describe('the reconciler handler', () => {
     await testRepository(fixture.doc, fixture.tables).commit({ ...change, event: withCorrelationId(change.event, 'req-late') });
     const logger = new Logger({ logLevel: 'SILENT' });
     const infos = vi.spyOn(logger, 'info');
-    const handler = createReconcilerHandler(
-      { sweeper: new OutboxSweeper(fixture.doc, fixture.tables.outbox, fixture.dispatcher), parker: fixture.parker, retry: new ParkedRetry(fixture.publisher, fixture.parker) },
-      settings,
-      logger,
-      new Metrics({ namespace: 'test', serviceName: 'outbox' }),
-    );
+    const handler = handlerOf(fixture, undefined, undefined, logger);
 
     const result = await handler({}, contextWith(60_000));
 
@@ -89,12 +89,7 @@ describe('the reconciler handler', () => {
     await testRepository(fixture.doc, fixture.tables).commit({ ...change, event: withCorrelationId(change.event, 'req-sweep') });
     const logger = new Logger({ logLevel: 'SILENT' });
     const errors = vi.spyOn(logger, 'error');
-    const handler = createReconcilerHandler(
-      { sweeper: new OutboxSweeper(fixture.doc, fixture.tables.outbox, fixture.dispatcher), parker: fixture.parker, retry: new ParkedRetry(fixture.publisher, fixture.parker) },
-      settings,
-      logger,
-      new Metrics({ namespace: 'test', serviceName: 'outbox' }),
-    );
+    const handler = handlerOf(fixture, undefined, undefined, logger);
 
     await handler({}, contextWith(60_000));
 

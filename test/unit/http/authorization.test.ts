@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Caller } from '../../../lambdas/domain/caller';
-import { type Order, type OrderChange, placeOrder } from '../../../lambdas/domain/order';
+import type { Order } from '../../../lambdas/domain/order';
 import { createCancelOrderHandler } from '../../../lambdas/http/cancel-order';
 import { type AuthMode, callerReader } from '../../../lambdas/http/caller';
 import { createConfirmOrderHandler } from '../../../lambdas/http/confirm-order';
@@ -12,72 +12,15 @@ import type { HttpHandler, HttpResponse } from '../../../lambdas/http/http';
 import { createListOrdersHandler } from '../../../lambdas/http/list-orders';
 import { createPlaceOrderHandler } from '../../../lambdas/http/place-order';
 import { createShipOrderHandler } from '../../../lambdas/http/ship-order';
-import { IdempotencyKeyTakenError } from '../../../lambdas/use-cases/errors';
 import { encodeListCursor } from '../../../lambdas/use-cases/list-cursor';
 import { OrderCommands } from '../../../lambdas/use-cases/order-commands';
-import {
-  type OrderListPage,
-  type OrderListPosition,
-  type OrderListReader,
-  OrderListing,
-  OrderQueries,
-} from '../../../lambdas/use-cases/order-queries';
-import type { IdempotencyBinding, IdempotencyKey, OrderRepository, StoredOutcome } from '../../../lambdas/use-cases/ports';
+import { type OrderListPosition, OrderListing, OrderQueries } from '../../../lambdas/use-cases/order-queries';
+import { InMemoryOrders } from '../../support/in-memory-orders';
 
 /**
  * The Callers table of CONTRACT.md, route by route, through the real handlers and use cases on
- * an in-memory write model that counts every write.
+ * an in-memory write model that counts every write (test/support/in-memory-orders.ts).
  */
-class InMemoryOrders implements OrderRepository, OrderListReader {
-  public readonly orders = new Map<string, Order>();
-  public readonly outcomes = new Map<string, StoredOutcome>();
-  public readonly writes = { commits: 0, lookups: 0, listings: 0 };
-
-  public async get(orderId: string): Promise<Order | undefined> {
-    return this.orders.get(orderId);
-  }
-
-  public async findOutcome(key: IdempotencyKey): Promise<StoredOutcome | undefined> {
-    this.writes.lookups += 1;
-    return this.outcomes.get(JSON.stringify([key.owner, key.key]));
-  }
-
-  public async commit(change: OrderChange, idempotency?: IdempotencyBinding): Promise<void> {
-    this.writes.commits += 1;
-    const key = idempotency === undefined ? undefined : JSON.stringify([idempotency.owner, idempotency.key]);
-    const taken = key === undefined ? undefined : this.outcomes.get(key);
-    if (taken !== undefined) throw new IdempotencyKeyTakenError(taken);
-    this.orders.set(change.order.id, change.order);
-    if (key !== undefined && idempotency !== undefined) {
-      this.outcomes.set(key, { fingerprint: idempotency.fingerprint, created: idempotency.created, order: change.order });
-    }
-  }
-
-  public async listByCustomer(customerId: string, limit: number, after?: OrderListPosition): Promise<OrderListPage> {
-    this.writes.listings += 1;
-    const all = [...this.orders.values()].filter((order) => order.customerId === customerId);
-    const start = after === undefined ? 0 : all.findIndex((order) => order.id === after.id) + 1;
-    const items = all.slice(start, start + limit);
-    const last = items.at(-1);
-    return {
-      items,
-      ...(start + limit < all.length && last !== undefined
-        ? { next: { customerId, createdAt: last.createdAt, id: last.id } }
-        : {}),
-    };
-  }
-
-  public add(customerId: string): Order {
-    const { order } = placeOrder({ customerId, currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 1 }] });
-    this.orders.set(order.id, order);
-    return order;
-  }
-
-  public snapshot(): string {
-    return JSON.stringify([[...this.orders.entries()], [...this.outcomes.entries()]]);
-  }
-}
-
 const alice: Caller = { sub: 'alice', staff: false };
 const bob: Caller = { sub: 'bob', staff: false };
 const clerk: Caller = { sub: 'clerk', staff: true };

@@ -2,38 +2,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Order, OrderChange } from '../../../lambdas/domain/order';
+import type { Order } from '../../../lambdas/domain/order';
 import { callerReader } from '../../../lambdas/http/caller';
 import { createCancelOrderHandler } from '../../../lambdas/http/cancel-order';
 import { createPlaceOrderHandler } from '../../../lambdas/http/place-order';
-import { IdempotencyKeyTakenError } from '../../../lambdas/use-cases/errors';
 import { OrderCommands } from '../../../lambdas/use-cases/order-commands';
-import type { IdempotencyBinding, IdempotencyKey, OrderRepository, StoredOutcome } from '../../../lambdas/use-cases/ports';
+import { InMemoryOrders } from '../../support/in-memory-orders';
 import { captureMetrics } from '../../support/metrics';
-
-/** A write model in memory: commits succeed unless the idempotency key is taken. */
-class InMemoryOrders implements OrderRepository {
-  private readonly orders = new Map<string, Order>();
-  private readonly outcomes = new Map<string, StoredOutcome>();
-
-  public async get(orderId: string): Promise<Order | undefined> {
-    return this.orders.get(orderId);
-  }
-
-  public async findOutcome(key: IdempotencyKey): Promise<StoredOutcome | undefined> {
-    return this.outcomes.get(JSON.stringify([key.owner, key.key]));
-  }
-
-  public async commit(change: OrderChange, idempotency?: IdempotencyBinding): Promise<void> {
-    const key = idempotency === undefined ? undefined : JSON.stringify([idempotency.owner, idempotency.key]);
-    const taken = key === undefined ? undefined : this.outcomes.get(key);
-    if (taken !== undefined) throw new IdempotencyKeyTakenError(taken);
-    this.orders.set(change.order.id, change.order);
-    if (key !== undefined && idempotency !== undefined) {
-      this.outcomes.set(key, { fingerprint: idempotency.fingerprint, created: idempotency.created, order: change.order });
-    }
-  }
-}
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyEventV2 =>
   ({

@@ -208,36 +208,28 @@ describe('readAppModel', () => {
     expect(readAppModel({ Resources: template }, '/assembly', { tablePrefix: '' }).rules[0]?.eventPattern).toEqual({ account: ['000000000000'] });
   });
 
-  it('refuses a Lambda filter pattern that is not valid, naming the mapping and the filter', () => {
-    const template = {
-      Fn: fn,
-      Table: { Type: 'AWS::DynamoDB::Table', Properties: {} },
-      Mapping: {
-        Type: 'AWS::Lambda::EventSourceMapping',
-        Properties: {
-          EventSourceArn: { 'Fn::GetAtt': ['Table', 'StreamArn'] },
-          FunctionName: { Ref: 'Fn' },
-          FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: [{ prefix: 7 }] }) }] },
-        },
+  /** A function on a table's stream, with one filter pattern. */
+  const withStreamFilter = (pattern: unknown) => ({
+    Fn: fn,
+    Table: { Type: 'AWS::DynamoDB::Table', Properties: {} },
+    Mapping: {
+      Type: 'AWS::Lambda::EventSourceMapping',
+      Properties: {
+        EventSourceArn: { 'Fn::GetAtt': ['Table', 'StreamArn'] },
+        FunctionName: { Ref: 'Fn' },
+        FilterCriteria: { Filters: [{ Pattern: JSON.stringify(pattern) }] },
       },
-    };
+    },
+  });
+
+  it('refuses a Lambda filter pattern that is not valid, naming the mapping and the filter', () => {
+    const template = withStreamFilter({ eventName: [{ prefix: 7 }] });
 
     expect(refused(template)).toThrow(/^Event source mapping Mapping, FilterCriteria\.Filters\[0\] has an event pattern that AWS refuses: .*prefix/);
   });
 
   it('refuses a Lambda filter pattern with an operator only EventBridge rules support (anything-but a prefix)', () => {
-    const template = {
-      Fn: fn,
-      Table: { Type: 'AWS::DynamoDB::Table', Properties: {} },
-      Mapping: {
-        Type: 'AWS::Lambda::EventSourceMapping',
-        Properties: {
-          EventSourceArn: { 'Fn::GetAtt': ['Table', 'StreamArn'] },
-          FunctionName: { Ref: 'Fn' },
-          FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: [{ 'anything-but': { prefix: 'MOD' } }] }) }] },
-        },
-      },
-    };
+    const template = withStreamFilter({ eventName: [{ 'anything-but': { prefix: 'MOD' } }] });
 
     expect(refused(template)).toThrow(/^Event source mapping Mapping, FilterCriteria\.Filters\[0\] has an event pattern that AWS refuses: .*anything-but with prefix is not supported by Lambda event filtering/);
   });
