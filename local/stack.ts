@@ -199,7 +199,6 @@ export const startLocalStack = async <Faults = Record<string, never>>(options: L
     const api = await startLocalApi({
       model,
       functionOf: lambda.functionOf,
-      port: options.port ?? 3000,
       server: apiServer,
       aws: { sqs: sqs.handle, query: cloudformation.handle, lambda: lambda.handleInvoke },
       log,

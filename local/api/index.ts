@@ -20,10 +20,8 @@ export interface LocalApiOptions {
   readonly functionOf: (logicalId: string) => LocalFunction;
   /** What the admin routes read and change (the issuer and the Host check are this API's own). */
   readonly admin: Omit<AdminOperations, 'issuer' | 'isAllowedHost'>;
-  /** @default 3000; 0 picks a free port */
-  readonly port: number;
-  /** The port, already taken (`reserveLoopbackServer`), when others had to know the URL first. @default - listen on `port` */
-  readonly server?: ReservedServer;
+  /** The port, already taken (`reserveLoopbackServer`): others had to know the URL first. */
+  readonly server: ReservedServer;
   /** The local AWS APIs served on the same port, ahead of the routes (local/api/aws.ts). @default - none */
   readonly aws?: LocalAwsApis;
   readonly log: (line: string) => void;
@@ -65,8 +63,7 @@ export const startLocalApi = async (options: LocalApiOptions): Promise<LocalApi>
     };
   });
   const api = await startLocalHttpApi([...admin, ...routes], {
-    port: options.port,
-    ...(options.server === undefined ? {} : { server: options.server }),
+    server: options.server,
     ...(options.aws === undefined ? {} : { intercept: localAwsRequest(options.aws) }),
     onResponse: ({ method, path: requestPath, status, ms }) => options.log(`http   ${method} ${requestPath} ${status} ${ms}ms`),
   });

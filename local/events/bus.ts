@@ -39,6 +39,9 @@ export interface EventBridgeFaults {
   readonly entryFault?: (entry: WireEntry) => { code: string; message: string } | undefined;
 }
 
+/** An event's `time` as EventBridge writes it: ISO-8601 in UTC, whole seconds. */
+export const eventTime = (at: Date): string => at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
 export interface LocalEventBridgeOptions extends EventBridgeFaults {
   /** @default - a free port */
   readonly port?: number;
@@ -148,7 +151,7 @@ export const startLocalEventBridge = async (options: LocalEventBridgeOptions = {
         'detail-type': entry.DetailType as string,
         source: entry.Source as string,
         account,
-        time: new Date(entry.Time === undefined ? Date.now() : entry.Time * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        time: eventTime(new Date(entry.Time === undefined ? Date.now() : entry.Time * 1000)),
         region,
         resources: entry.Resources ?? [],
         detail: JSON.parse(entry.Detail as string) as Record<string, unknown>,

@@ -1,7 +1,7 @@
 /**
  * EventBridge rules and their Lambda targets, and scheduled rules
  * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rules.html). An event that
- * matches a rule's pattern (event-pattern.ts) on its bus goes to each target; a schedule
+ * matches a rule's pattern (pattern.ts) on its bus goes to each target; a schedule
  * (schedule.ts) sends the scheduled event. EventBridge invokes a Lambda target asynchronously:
  * once Lambda has queued the event, its retries and on-failure destination are the function's
  * EventInvokeConfig (lambda/async-invocations.ts). The target's `RetryPolicy` and
@@ -18,7 +18,7 @@ import { type EventPattern, matchesPattern } from './pattern';
 import type { RuleModel } from '../model/events';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../model/template';
 import { type Schedule, parseSchedule } from './schedule';
-import type { DeliveredEvent } from './bus';
+import { type DeliveredEvent, eventTime } from './bus';
 import type { LocalEvents } from './index';
 
 export interface LocalRuleTarget {
@@ -73,7 +73,7 @@ export interface LocalRulesOptions {
  * since its first delivery plus these waits, so `MaximumEventAgeInSeconds` takes effect locally
  * as on AWS although the local waits are milliseconds.
  */
-export const nominalRetryDelaySeconds = (retry: number): number => Math.min(2 ** (retry - 1), 488);
+const nominalRetryDelaySeconds = (retry: number): number => Math.min(2 ** (retry - 1), 488);
 
 export interface LocalRules {
   readonly rules: readonly LocalRule[];
@@ -174,7 +174,7 @@ const scheduledEvent = (ruleLogicalId: string): DeliveredEvent => ({
   'detail-type': 'Scheduled Event',
   source: 'aws.events',
   account: LOCAL_ACCOUNT,
-  time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  time: eventTime(new Date()),
   region: LOCAL_REGION,
   resources: [`arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:rule/${ruleLogicalId}`],
   detail: {},

@@ -64,7 +64,7 @@ const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
  * answers 202 and runs the function through `AsyncInvocations`, `DryRun` answers 204; an unknown
  * function is a 404 `ResourceNotFoundException`, as on AWS.
  */
-export const lambdaInvokeHandler = (options: LambdaInvokeOptions): InvokeHandler => {
+const lambdaInvokeHandler = (options: LambdaInvokeOptions): InvokeHandler => {
   const invoke = async (request: IncomingMessage, body: Buffer): Promise<Answer & { functionName: string; invocationType: string }> => {
     const url = new URL(request.url ?? '/', 'http://local');
     const rawName = INVOKE_PATH.exec(url.pathname)?.[1];

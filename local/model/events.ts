@@ -17,7 +17,7 @@ export class InvalidEventPatternError extends Error {
  * bus name, an account id), checked as EventBridge checks it: the local stack refuses to start
  * with a pattern AWS would refuse, naming where it is and the problem.
  */
-export const checkedPattern = (pattern: unknown, resolve: Resolve, where: string): EventPattern => {
+const checkedPattern = (pattern: unknown, resolve: Resolve, where: string): EventPattern => {
   const resolved = resolveDeep(pattern, resolve, where);
   const problems = eventPatternProblems(resolved);
   if (problems.length > 0) throw new InvalidEventPatternError(where, problems);

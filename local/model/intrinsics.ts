@@ -16,7 +16,7 @@ export interface LocalNames {
 }
 
 /** The local stack's API URL when none is named (`npm start`'s). */
-export const DEFAULT_API_URL = 'http://127.0.0.1:3000';
+const DEFAULT_API_URL = 'http://127.0.0.1:3000';
 
 /** The local table name of a table's logical id. */
 export const localTableName = (names: LocalNames, logicalId: string): string => `${names.tablePrefix}${logicalId}`;

@@ -143,13 +143,14 @@ export const sqsOperations = (directory: QueueDirectory) => {
       const queue = queueOf(input);
       const visibilityTimeout = int(input, 'VisibilityTimeout', 0, 43_200);
       const waitTimeSeconds = int(input, 'WaitTimeSeconds', 0, 20);
+      // Read before receiving: a refused request must leave every message as it was.
+      const systemNames = [...strings(input, 'AttributeNames'), ...strings(input, 'MessageSystemAttributeNames')];
+      const attributeNames = strings(input, 'MessageAttributeNames');
       const received = await queue.receive({
         maxNumberOfMessages: int(input, 'MaxNumberOfMessages', 1, 10) ?? 1,
         ...(visibilityTimeout === undefined ? {} : { visibilityTimeoutSeconds: visibilityTimeout }),
         ...(waitTimeSeconds === undefined ? {} : { waitTimeSeconds }),
       });
-      const systemNames = [...strings(input, 'AttributeNames'), ...strings(input, 'MessageSystemAttributeNames')];
-      const attributeNames = strings(input, 'MessageAttributeNames');
       // An empty receive answers no Messages at all, as SQS does.
       return received.length === 0 ? {} : { Messages: received.map((message) => messageOf(message, systemNames, attributeNames)) };
     },

@@ -10,13 +10,11 @@ const CODES = {
   MessageNotInflight: { query: 'AWS.SimpleQueueService.MessageNotInflight', status: 400 },
   InvalidMessageContents: { query: 'InvalidMessageContents', status: 400 },
   InvalidAttributeName: { query: 'InvalidAttributeName', status: 400 },
-  InvalidAddress: { query: 'InvalidAddress', status: 404 },
   EmptyBatchRequest: { query: 'AWS.SimpleQueueService.EmptyBatchRequest', status: 400 },
   TooManyEntriesInBatchRequest: { query: 'AWS.SimpleQueueService.TooManyEntriesInBatchRequest', status: 400 },
   BatchEntryIdsNotDistinct: { query: 'AWS.SimpleQueueService.BatchEntryIdsNotDistinct', status: 400 },
   InvalidBatchEntryId: { query: 'AWS.SimpleQueueService.InvalidBatchEntryId', status: 400 },
   BatchRequestTooLong: { query: 'AWS.SimpleQueueService.BatchRequestTooLong', status: 400 },
-  UnsupportedOperation: { query: 'AWS.SimpleQueueService.UnsupportedOperation', status: 400 },
   // Not modelled shapes: SQS's common errors, which the SDK surfaces by name.
   InvalidParameterValue: { query: 'InvalidParameterValue', status: 400 },
   MissingParameter: { query: 'MissingParameter', status: 400 },

@@ -14,7 +14,6 @@ import { type QueueDirectory, sqsOperations } from './api';
 import { SqsError } from './errors';
 import { LocalQueue, type StoredMessage } from './queue';
 
-export { LocalQueue } from './queue';
 
 export interface LocalSqsOptions {
   readonly queues: readonly QueueModel[];
@@ -40,10 +39,10 @@ interface QueueFile {
 export const startLocalSqs = (options: LocalSqsOptions): LocalSqs => {
   const folder = options.dataDir === undefined ? undefined : path.join(options.dataDir, 'sqs');
   if (folder !== undefined) mkdirSync(folder, { recursive: true });
-  const fileOf = (queue: LocalQueue): string | undefined => (folder === undefined ? undefined : path.join(folder, `${queue.model.name}.json`));
+  const fileOf = (name: string): string | undefined => (folder === undefined ? undefined : path.join(folder, `${name}.json`));
   const dirty = new Set<LocalQueue>();
   const write = (queue: LocalQueue): void => {
-    const file = fileOf(queue);
+    const file = fileOf(queue.model.name);
     if (file === undefined) return;
     const content: QueueFile = { createdAt: queue.createdAt, messages: queue.snapshot() };
     writeFileSync(`${file}.tmp`, JSON.stringify(content));
@@ -68,7 +67,7 @@ export const startLocalSqs = (options: LocalSqsOptions): LocalSqs => {
   const byName = new Map<string, LocalQueue>();
   const byLogicalId = new Map<string, LocalQueue>();
   for (const model of options.queues) {
-    const file = folder === undefined ? undefined : path.join(folder, `${model.name}.json`);
+    const file = fileOf(model.name);
     const restored = file !== undefined && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as QueueFile) : undefined;
     const onSent = (body: string): void => {
       received.get(model.logicalId)?.push(parsedOrText(body));
