@@ -190,7 +190,7 @@ export const createOutboxAlarms = (scope: Construct, targets: OutboxAlarmTargets
   });
   // Any parked item pages: it is an event that has not reached the bus, waiting for a person.
   const parkedItemsAlarm = new Alarm(scope, 'ParkedItemsAlarm', {
-    alarmDescription: 'Outbox events are parked: EventBridge refused them for good. Fix the cause, then retry them (reconciler {"retryParked": true}).',
+    alarmDescription: 'Outbox events are parked: EventBridge refused them for good. Fix the cause, then retry them: npm run outbox -- retry-parked.',
     metric: new MathExpression({
       expression: 'MAX([parkedNow, parkedByRelay])',
       usingMetrics: { parkedNow: own('ParkedItems', fiveMinutes), parkedByRelay: own('ItemsParked', fiveMinutes) },

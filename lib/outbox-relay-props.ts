@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { DEFAULT_MAX_REQUEST_BYTES } from '../lambdas/outbox/entries';
-import { requireInteger } from './prop-checks';
+import { requireDuration, requireInteger } from './prop-checks';
 
 /** The relay's settings: how it reads the stream and how it publishes. */
 export interface OutboxRelayProps {
@@ -91,17 +91,8 @@ export const resolveRelayProps = (props: OutboxRelayProps): ResolvedRelayProps =
   requireOutboxInteger('relay.maxRequestBytes', resolved.maxRequestBytes, 1024, 1024 * 1024, 'EventBridge takes at most 1 MB a request; the default is 262144.');
   requireOutboxInteger('relay.publishConcurrency', resolved.publishConcurrency, 1, 50, 'The default is 4.');
   requireOutboxInteger('relay.publishMaxAttempts', resolved.publishMaxAttempts, 1, 20, 'The default is 5.');
-  const age = resolved.maxRecordAge.toSeconds();
-  if (age < 60 || age > 7 * 24 * 60 * 60) {
-    throw new Error(
-      `TransactionalOutbox: relay.maxRecordAge must be from 1 minute to 7 days, got ${resolved.maxRecordAge.toHumanString()}. The default is 1 hour.`,
-    );
-  }
-  if (resolved.publishedRetention.toSeconds() < 24 * 60 * 60) {
-    throw new Error(
-      `TransactionalOutbox: relay.publishedRetention must be at least 1 day, got ${resolved.publishedRetention.toHumanString()}. The default is 7 days.`,
-    );
-  }
+  requireDuration('TransactionalOutbox', 'relay.maxRecordAge', resolved.maxRecordAge, { min: Duration.minutes(1), max: Duration.days(7) }, 'The default is 1 hour.');
+  requireDuration('TransactionalOutbox', 'relay.publishedRetention', resolved.publishedRetention, { min: Duration.days(1) }, 'The default is 7 days.');
   return resolved;
 };
 

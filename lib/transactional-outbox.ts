@@ -113,8 +113,10 @@ export interface TransactionalOutboxProps {
  *
  * Items are keyed by aggregate id and version; the table streams new images to the relay (only
  * INSERTs reach it); TTL on `expiresAt` prunes published items; the sparse `pending` index holds
- * only unsent items, oldest first per shard. Batches the relay cannot finish go, as metadata, to
- * `relayFailureQueue`; the items they name stay pending.
+ * only unsent items, oldest first per shard; the sparse `parked` index holds the events EventBridge
+ * refused for good; the keys-only `occurred` index finds events by when they occurred (replays).
+ * Batches the relay cannot finish go, as metadata, to `relayFailureQueue`; the items they name
+ * stay pending. The operations function answers an operator's requests (the operations CLI).
  */
 export class TransactionalOutbox extends Construct {
   /** The outbox table. */
@@ -138,8 +140,8 @@ export class TransactionalOutbox extends Construct {
   /** Fires when the relay's stream falls behind (`alarms.relayIteratorAge`). */
   public readonly relayIteratorAgeAlarm: Alarm;
   /**
-   * The operations function the operations CLI invokes (`status`, `parked`, `retry-parked`,
-   * `replay`): an operator needs `lambda:InvokeFunction` on it, not the table or the bus.
+   * The operations function the operations CLI invokes (`status`, `parked`, `stored-events`,
+   * `retry-parked`, `replay`): an operator needs `lambda:InvokeFunction` on it, not the table or the bus.
    */
   public readonly operationsFunction: ServiceFunction;
   /** The scheduled reconciler: republishes what stayed pending past the grace period. */

@@ -12,7 +12,7 @@ import { OpsTarget } from './target';
 
 export const DEFAULT_LOCAL_URL = 'http://127.0.0.1:3000';
 
-export const USAGE = `Usage: npm run outbox -- <command> [options]
+const USAGE = `Usage: npm run outbox -- <command> [options]
 
 Commands:
   status                             pending, published, parked, oldest pending age, failure queue depths

@@ -1,5 +1,6 @@
 import { Presets, SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
+import type { OperationFailure } from '../lambdas/outbox/operations';
 
 /** Where the CLI writes: the answer to stdout, reasons and progress to stderr. */
 export interface Io {
@@ -21,6 +22,10 @@ export const table = (head: readonly string[], rows: readonly (readonly (string 
   for (const row of rows) t.push(row.map(String));
   return `${t.toString()}\n`;
 };
+
+/** The first 50 events the bus refused, one row each. */
+export const failureTable = (failures: readonly OperationFailure[]): string =>
+  table(['order id', 'version', 'error code', 'message'], failures.slice(0, 50).map((f) => [f.aggregateId, f.version, f.errorCode, f.errorMessage]));
 
 /** A progress bar on stderr for a long run, or nothing when progress is off. */
 export interface Progress {

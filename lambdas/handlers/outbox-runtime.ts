@@ -15,8 +15,8 @@ import { EventBridgePublisher } from '../outbox/publisher';
 import { tracedDocumentClient, tracer } from './tracing';
 
 /**
- * Cold-start wiring shared by the relay and the reconciler: one publisher, marker, parker and
- * dispatcher, so both publish, mark and park the same way.
+ * Cold-start wiring shared by the relay, the reconciler and the operations function: one
+ * publisher, marker, parker and dispatcher, so all publish, mark and park the same way.
  */
 export const outboxFromEnv = (onMarkError?: (key: { aggregateId: string; version: number }, error: unknown) => void) => {
   const config = loadConfig({

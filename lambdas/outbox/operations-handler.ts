@@ -55,7 +55,7 @@ const DEFAULT_BUDGET_SECONDS = 60;
 
 /**
  * The operations function: one operator request an invocation (`status`, `parked`,
- * `retry-parked`, `replay`), validated, logged as one line with its outcome, and answered as JSON.
+ * `stored-events`, `retry-parked`, `replay`), validated, logged as one line with its outcome, and answered as JSON.
  * A request that is not valid fails the invocation with the reason and touches nothing.
  */
 export const createOperationsHandler =

@@ -53,6 +53,17 @@ export interface OperationFailure {
   readonly errorMessage: string;
 }
 
+/** An event a replay sent again. */
+export interface ReplayedEvent {
+  readonly aggregateId: string;
+  readonly version: number;
+  readonly eventId: string;
+  readonly detailType: string;
+}
+
+/** What a retry of parked events answers: its counts, and the failures (the first {@link MAX_LISTED_EVENTS}). */
+export type RetryParkedAnswer = Omit<RetryParkedReport, 'failures'> & { readonly failed: OperationFailure[]; readonly failedCount: number };
+
 export interface ReplayReport {
   /** Events of the window (or order) found in the outbox. */
   readonly found: number;
@@ -68,7 +79,7 @@ export interface ReplayReport {
    * The events sent, the first {@link MAX_LISTED_EVENTS} of them (a synchronous answer is at most
    * 6 MB); `replayed` counts them all.
    */
-  readonly replayedEvents: readonly { readonly aggregateId: string; readonly version: number; readonly eventId: string; readonly detailType: string }[];
+  readonly replayedEvents: readonly ReplayedEvent[];
   /** Where a window replay stopped (pass it back to go on); absent when the window is done. */
   readonly cursor?: string;
   /** Index partitions of the window read so far, and in all (a window replay's progress). */
@@ -110,6 +121,11 @@ export const MAX_REPLAY_WINDOW_DAYS = 93;
 
 /** Replayed events an answer lists at most (each ~150 B; a synchronous Lambda answer is at most 6 MB). */
 export const MAX_LISTED_EVENTS = 1000;
+
+/** Appends `items` to `list` while it holds fewer than {@link MAX_LISTED_EVENTS}. */
+export const appendCapped = <T>(list: T[], items: readonly T[]): void => {
+  list.push(...items.slice(0, Math.max(0, MAX_LISTED_EVENTS - list.length)));
+};
 
 /** Shard queries in flight at once while counting the pending index. */
 const SHARD_QUERY_CONCURRENCY = 10;
@@ -244,9 +260,11 @@ export class OutboxOperations {
   /** Parked events back on the bus in version order (all aggregates, or one), holds lifted when done. */
   public async retryParked(
     options: { aggregateId?: string; maxAggregates: number; deadline: number },
-  ): Promise<Omit<RetryParkedReport, 'failures'> & { failed: OperationFailure[]; failedCount: number }> {
+  ): Promise<RetryParkedAnswer> {
     const { failures, ...counts } = await this.retry.retry(options);
-    return { ...counts, failed: failures.slice(0, MAX_LISTED_EVENTS).map(toOperationFailure), failedCount: failures.length };
+    const failed: OperationFailure[] = [];
+    appendCapped(failed, failures.map(toOperationFailure));
+    return { ...counts, failed, failedCount: failures.length };
   }
 
   /**
@@ -258,7 +276,7 @@ export class OutboxOperations {
     const items = await outboxItemsOf(this.client, this.options.tableName, aggregateId);
     const report = newReplayReport(this.options.retentionSeconds);
     await this.replayItems(items, report);
-    return finish(report);
+    return report;
   }
 
   /**
@@ -306,11 +324,11 @@ export class OutboxOperations {
           : { window: windowId, partition: position.partition, startKey: windowCursor.shape.startKey.unwrap().parse(page.LastEvaluatedKey) };
     }
     const done = position.partition >= partitions.length;
-    return finish({
+    return {
       ...report,
       progress: { done: position.partition, total: partitions.length },
       ...(done ? {} : { cursor: encodeCursor(position) }),
-    });
+    };
   }
 
   private async replayItems(items: readonly OutboxItem[], report: MutableReplayReport): Promise<void> {
@@ -321,24 +339,24 @@ export class OutboxOperations {
     if (published.length === 0) return;
     const outcome = await this.publisher.publish(published);
     report.replayed += outcome.published.length;
-    const room = Math.max(0, MAX_LISTED_EVENTS - report.replayedEvents.length);
-    report.replayedEvents.push(...outcome.published.slice(0, room).map(({ aggregateId, version, eventId, detailType }) => ({ aggregateId, version, eventId, detailType })));
+    appendCapped(report.replayedEvents, outcome.published.map(({ aggregateId, version, eventId, detailType }) => ({ aggregateId, version, eventId, detailType })));
     const failures = [
       ...outcome.failed.map(toOperationFailure),
       // Not sent because an earlier version of theirs failed: failures too, so nothing goes unsaid.
       ...outcome.blocked.map((item) => ({ aggregateId: item.aggregateId, version: item.version, errorCode: 'NotSent', errorMessage: 'An earlier version of this aggregate failed.' })),
     ];
     report.failedCount += failures.length;
-    report.failed.push(...failures.slice(0, Math.max(0, MAX_LISTED_EVENTS - report.failed.length)));
+    appendCapped(report.failed, failures);
   }
 }
 
-type MutableReplayReport = { -readonly [K in keyof ReplayReport]: ReplayReport[K] } & {
+/** A replay's report while it is being filled (the CLI sums a window's calls into one the same way). */
+export type MutableReplayReport = { -readonly [K in keyof ReplayReport]: ReplayReport[K] } & {
   failed: OperationFailure[];
-  replayedEvents: { aggregateId: string; version: number; eventId: string; detailType: string }[];
+  replayedEvents: ReplayedEvent[];
 };
 
-const newReplayReport = (retentionSeconds: number): MutableReplayReport => ({
+export const newReplayReport = (retentionSeconds: number): MutableReplayReport => ({
   found: 0,
   replayed: 0,
   skippedPending: 0,
@@ -348,8 +366,6 @@ const newReplayReport = (retentionSeconds: number): MutableReplayReport => ({
   replayedEvents: [],
   retentionSeconds,
 });
-
-const finish = (report: MutableReplayReport): ReplayReport => report;
 
 const toOperationFailure = (failure: PublishFailure<OutboxItem>): OperationFailure => ({
   aggregateId: failure.item.aggregateId,

@@ -61,7 +61,7 @@ export class ParkedRetry {
             if (await this.parker.markParkedPublished(item, publishedAt)) report.republished += 1;
           }
           for (const failure of outcome.failed) {
-            await this.parker.recordFailure({ ...keyOf(failure.item), errorCode: failure.errorCode, errorMessage: failure.errorMessage, attempts: failure.attempts });
+            await this.parker.recordFailure({ aggregateId: failure.item.aggregateId, version: failure.item.version, errorCode: failure.errorCode, errorMessage: failure.errorMessage, attempts: failure.attempts });
           }
           report.failures.push(...outcome.failed);
           if (outcome.failed.length > 0) {
@@ -78,12 +78,11 @@ export class ParkedRetry {
       }
       // Still held after every round: versions parked meanwhile, or waiting behind a version
       // still pending. They stay parked, and the answer says so.
-      const left = await this.parker.parkedCountOf(aggregateId);
+      const last = await this.parker.parkedOf(aggregateId);
+      const left = last.ready.length + last.waiting;
       report.stillParked += left;
       report.waitingBehindPending += Math.min(left, waiting);
     });
     return report;
   }
 }
-
-const keyOf = (item: OutboxItem) => ({ aggregateId: item.aggregateId, version: item.version });

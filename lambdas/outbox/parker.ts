@@ -132,11 +132,6 @@ export class OutboxParker {
     return { ready, waiting: parked.length - ready.length };
   }
 
-  /** How many versions of one aggregate are parked, whether or not they may go out now. */
-  public async parkedCountOf(aggregateId: string): Promise<number> {
-    return (await outboxItemsOf(this.client, this.options.tableName, aggregateId, 'PARKED')).length;
-  }
-
   /** Aggregates with parked versions, the longest-parked first, at most `limit`. */
   public async parkedAggregates(limit: number): Promise<string[]> {
     const aggregates = new Set<string>();

@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { CONTROL_VERSION, type OutboxItem, type OutboxStatus } from './item';
+import { CONTROL_VERSION, type OutboxItem } from './item';
 
 /** An event as the outbox stored it: the EventBridge `detail`, and its detail type. */
 export interface StoredEvent<TDetail> {
@@ -43,7 +43,7 @@ export class OutboxReader {
 }
 
 /** Every outbox item of one aggregate (its events, not its control record), in version order; strongly consistent. */
-export const outboxItemsOf = async (client: DynamoDBDocumentClient, tableName: string, aggregateId: string, status?: OutboxStatus): Promise<OutboxItem[]> => {
+export const outboxItemsOf = async (client: DynamoDBDocumentClient, tableName: string, aggregateId: string): Promise<OutboxItem[]> => {
   const items: OutboxItem[] = [];
   let start: Record<string, unknown> | undefined;
   do {
@@ -51,13 +51,7 @@ export const outboxItemsOf = async (client: DynamoDBDocumentClient, tableName: s
       new QueryCommand({
         TableName: tableName,
         KeyConditionExpression: 'aggregateId = :id AND version > :control',
-        ...(status === undefined
-          ? { ExpressionAttributeValues: { ':id': aggregateId, ':control': CONTROL_VERSION } }
-          : {
-              FilterExpression: '#status = :status',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':id': aggregateId, ':control': CONTROL_VERSION, ':status': status },
-            }),
+        ExpressionAttributeValues: { ':id': aggregateId, ':control': CONTROL_VERSION },
         ConsistentRead: true,
         ExclusiveStartKey: start,
       }),

@@ -137,7 +137,7 @@ export class OutboxRelay {
     const outcome = await this.dispatcher.dispatch(fresh.items, malformed);
     // Remembered only once marked: a batch retried after a failed mark must mark it (by publishing again).
     if (outcome.mark.failed === 0) for (const item of outcome.published) this.recent?.add(item.eventId);
-    const publishedAt = Date.now();
+    const publishedAt = this.now();
     const earliest = outcome.retryable.reduce<StreamedItem | undefined>(
       (first, item) => (first === undefined || BigInt(item.sequenceNumber) < BigInt(first.sequenceNumber) ? item : first),
       undefined,

@@ -25,6 +25,8 @@ export interface RedriveAnswer {
   readonly failures: readonly { readonly messageId: string; readonly reason: string }[];
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** An EventBridge event as a dead letter carries it. */
 export interface DeadLetteredEvent {
   readonly source: string;
@@ -83,7 +85,7 @@ export const redrive = async (target: OpsTarget, io: Io, json: boolean, discardU
   const operations = target.output(OPS_OUTPUTS.operationsFunction);
   const total = await target.queueDepth(queueUrl);
   const bar = progressBar(io, 'redrive');
-  const answer = { redriven: 0, discarded: 0, failed: 0, unverified: 0, unreadable: 0, failures: [] as { messageId: string; reason: string }[] };
+  const answer: Mutable<RedriveAnswer> & { failures: { messageId: string; reason: string }[] } = { redriven: 0, discarded: 0, failed: 0, unverified: 0, unreadable: 0, failures: [] };
   const keep: Message[] = [];
   const seen = new Set<string>();
   let stopped: string | undefined;

@@ -1,6 +1,6 @@
-import { MAX_LISTED_EVENTS, type OperationFailure, type ReplayReport } from '../../lambdas/outbox/operations';
+import { type ReplayReport, appendCapped, newReplayReport } from '../../lambdas/outbox/operations';
 import { OPS_OUTPUTS } from '../../lib/ops-outputs';
-import { type Io, humanDuration, progressBar, table } from '../output';
+import { type Io, failureTable, humanDuration, progressBar, table } from '../output';
 import type { OpsTarget } from '../target';
 
 export type ReplayRequest = { readonly aggregateId: string } | { readonly since: Date; readonly until: Date };
@@ -44,7 +44,7 @@ export const replay = async (target: OpsTarget, io: Io, json: boolean, request: 
       `Replayed ${report.replayed} of ${report.found} event${report.found === 1 ? '' : 's'} found` +
         ` (${report.skippedPending} pending, left to the relay; ${report.skippedParked} parked, left to retry-parked; ${report.failedCount} failed).\n`,
     );
-    if (report.failed.length > 0) io.stdout(table(['order id', 'version', 'error code', 'message'], report.failed.slice(0, 50).map((f) => [f.aggregateId, f.version, f.errorCode, f.errorMessage])));
+    if (report.failed.length > 0) io.stdout(failureTable(report.failed));
   }
   if (stoppedEarly) {
     io.stderr(`Stopped: the bus refused every event of the last call (${report.failed[0]?.errorCode ?? 'unknown error'}); the rest of the window was not replayed.\n`);
@@ -59,15 +59,7 @@ export const replay = async (target: OpsTarget, io: Io, json: boolean, request: 
 
 const replayWindow = async (target: OpsTarget, io: Io, fn: string, window: { since: Date; until: Date }): Promise<{ report: ReplayReport; stoppedEarly: boolean }> => {
   const bar = progressBar(io, 'replay');
-  const total = {
-    found: 0,
-    replayed: 0,
-    skippedPending: 0,
-    skippedParked: 0,
-    failed: [] as OperationFailure[],
-    failedCount: 0,
-    replayedEvents: [] as ReplayReport['replayedEvents'][number][],
-  };
+  const total = newReplayReport(0);
   let cursor: string | undefined;
   let last: ReplayReport;
   let stoppedEarly = false;
@@ -84,8 +76,8 @@ const replayWindow = async (target: OpsTarget, io: Io, fn: string, window: { sin
       total.skippedPending += last.skippedPending;
       total.skippedParked += last.skippedParked;
       total.failedCount += last.failedCount;
-      total.failed.push(...last.failed.slice(0, Math.max(0, MAX_LISTED_EVENTS - total.failed.length)));
-      total.replayedEvents.push(...last.replayedEvents.slice(0, Math.max(0, MAX_LISTED_EVENTS - total.replayedEvents.length)));
+      appendCapped(total.failed, last.failed);
+      appendCapped(total.replayedEvents, last.replayedEvents);
       if (last.progress !== undefined) bar.update(last.progress.done, last.progress.total);
       // A cursor that does not move would loop for ever: the function always moves one it made.
       if (last.cursor !== undefined && last.cursor === cursor) throw new Error('The operations function handed back the cursor it was given.');

@@ -1,17 +1,7 @@
-import { MAX_LISTED_EVENTS, type OperationFailure } from '../../lambdas/outbox/operations';
+import { type OperationFailure, type RetryParkedAnswer, appendCapped } from '../../lambdas/outbox/operations';
 import { OPS_OUTPUTS } from '../../lib/ops-outputs';
-import { type Io, table } from '../output';
+import { type Io, failureTable } from '../output';
 import type { OpsTarget } from '../target';
-
-interface RetryAnswer {
-  readonly aggregates: number;
-  readonly republished: number;
-  readonly stillParked: number;
-  readonly waitingBehindPending: number;
-  readonly released: number;
-  readonly failed: readonly OperationFailure[];
-  readonly failedCount: number;
-}
 
 /** Invocations at most when retrying every parked order (each takes what it can in its time). */
 const MAX_ROUNDS = 20;
@@ -24,14 +14,14 @@ export const retryParked = async (target: OpsTarget, io: Io, json: boolean, aggr
   const fn = target.output(OPS_OUTPUTS.operationsFunction);
   const total = { aggregates: 0, republished: 0, stillParked: 0, waitingBehindPending: 0, released: 0, failed: [] as OperationFailure[], failedCount: 0 };
   for (let round = 1; round <= MAX_ROUNDS; round++) {
-    const answer = await target.invoke<RetryAnswer>(fn, { operation: 'retry-parked', ...(aggregateId === undefined ? {} : { aggregateId }), maxSeconds: 240 });
+    const answer = await target.invoke<RetryParkedAnswer>(fn, { operation: 'retry-parked', ...(aggregateId === undefined ? {} : { aggregateId }), maxSeconds: 240 });
     total.aggregates += answer.aggregates;
     total.republished += answer.republished;
     total.stillParked += answer.stillParked;
     total.waitingBehindPending += answer.waitingBehindPending;
     total.released += answer.released;
     total.failedCount += answer.failedCount;
-    total.failed.push(...answer.failed.slice(0, Math.max(0, MAX_LISTED_EVENTS - total.failed.length)));
+    appendCapped(total.failed, answer.failed);
     if (aggregateId !== undefined || answer.failedCount > 0 || answer.republished === 0) break;
   }
   const refused = total.stillParked - total.waitingBehindPending;
@@ -44,9 +34,7 @@ export const retryParked = async (target: OpsTarget, io: Io, json: boolean, aggr
         `${total.stillParked} still parked (${refused} refused again or behind a refused version, ${total.waitingBehindPending} waiting behind a version still pending), ` +
         `${total.released} order${total.released === 1 ? '' : 's'} flowing again.\n`,
     );
-    if (total.failed.length > 0) {
-      io.stdout(table(['order id', 'version', 'error code', 'message'], total.failed.slice(0, 50).map((f) => [f.aggregateId, f.version, f.errorCode, f.errorMessage])));
-    }
+    if (total.failed.length > 0) io.stdout(failureTable(total.failed));
   }
   if (refused > 0) {
     io.stderr(`${refused} event${refused === 1 ? ' is' : 's are'} still parked: the bus refused again (see the table, or: npm run outbox -- parked).\n`);

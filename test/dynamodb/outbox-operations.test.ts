@@ -3,7 +3,7 @@ import { type OrderChange, applyCommand, placeOrder } from '../../lambdas/domain
 import { InvalidCursorError, OutboxOperations } from '../../lambdas/outbox/operations';
 import { ParkedRetry } from '../../lambdas/outbox/parked-retry';
 import { outboxOf, testRepository } from '../support/dynamodb';
-import { type RelayFixture, startRelayFixture } from '../support/relay';
+import { type RelayFixture, refuseAggregates as refuse, startRelayFixture } from '../support/relay';
 
 /** The operator's requests on a real outbox table (DynamoDB Local) and the local bus over HTTP. */
 let fixture: RelayFixture | undefined;
@@ -13,8 +13,8 @@ afterEach(async () => {
   fixture = undefined;
 });
 
-const operationsOf = (f: RelayFixture, now?: () => Date): OutboxOperations =>
-  new OutboxOperations(f.doc, f.publisher, new ParkedRetry(f.publisher, f.parker), { tableName: f.tables.outbox, retentionSeconds: 604_800 }, now);
+const operationsOf = (f: RelayFixture): OutboxOperations =>
+  new OutboxOperations(f.doc, f.publisher, new ParkedRetry(f.publisher, f.parker), { tableName: f.tables.outbox, retentionSeconds: 604_800 });
 
 const place = (at?: Date): OrderChange =>
   placeOrder({ customerId: 'c-ops', currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPrice: 5 }] }, at === undefined ? undefined : { now: () => at });
@@ -24,12 +24,6 @@ const commit = async (f: RelayFixture, changes: readonly OrderChange[]): Promise
   for (const change of changes) await repository.commit(change);
 };
 
-/** The local bus refuses these aggregates' entries for good. */
-const refuse = (f: RelayFixture, aggregateIds: readonly string[]): void =>
-  f.bus.setFaults({
-    entryFault: (entry) =>
-      aggregateIds.some((id) => (entry.Detail ?? '').includes(`"aggregateId":"${id}"`)) ? { code: 'InvalidArgument', message: 'Refused for good (test).' } : undefined,
-  });
 
 const acceptedOf = (f: RelayFixture, aggregateId: string) =>
   f.bus.accepted.filter((a) => a.event.detail.aggregateId === aggregateId).map((a) => ({ eventId: a.event.detail.eventId, version: a.event.detail.version, detail: a.event.detail }));

@@ -7,7 +7,7 @@ import { OutboxParker } from '../../lambdas/outbox/parker';
 import { OutboxSweeper } from '../../lambdas/outbox/reconciler';
 import { outboxOf, testRepository } from '../support/dynamodb';
 import { outboxItem } from '../support/eventbridge';
-import { type RelayFixture, startRelayFixture } from '../support/relay';
+import { type RelayFixture, refuseAggregates as refuse, startRelayFixture } from '../support/relay';
 
 /** Parking on DynamoDB Local: poison events never block anything, and keep their aggregate's order. */
 let fixture: RelayFixture | undefined;
@@ -17,14 +17,6 @@ afterEach(async () => {
   fixture = undefined;
 });
 
-/** The local bus refuses these aggregates' entries for good, as EventBridge does a malformed entry. */
-const refuse = (f: RelayFixture, aggregateIds: readonly string[]): void =>
-  f.bus.setFaults({
-    entryFault: (entry) =>
-      aggregateIds.some((id) => (entry.Detail ?? '').includes(`"aggregateId":"${id}"`))
-        ? { code: 'InvalidArgument', message: 'Refused for good (test).' }
-        : undefined,
-  });
 
 const accepted = (f: RelayFixture) =>
   f.bus.accepted.map((a) => `${a.event.detail.aggregateId as string}#${a.event.detail.version as number}`);

@@ -1,8 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { withCorrelationId } from '../../lambdas/domain/events';
 import { type OrderChange, placeOrder } from '../../lambdas/domain/order';
-import { OutboxDispatcher } from '../../lambdas/outbox/dispatcher';
-import { OutboxMarker } from '../../lambdas/outbox/marker';
 import { OutboxSweeper } from '../../lambdas/outbox/reconciler';
 import type { WireEntry } from '../../local/events/bus';
 import { testRepository } from '../support/dynamodb';
@@ -73,11 +71,7 @@ describe('the trace header across the outbox', () => {
     const traced = newOrder();
     vi.stubEnv('_X_AMZN_TRACE_ID', TRACE_HEADER);
     await testRepository(fixture.doc, fixture.tables).commit(traced);
-    const sweeper = new OutboxSweeper(
-      fixture.doc,
-      fixture.tables.outbox,
-      new OutboxDispatcher(fixture.publisher, new OutboxMarker(fixture.doc, { tableName: fixture.tables.outbox }), fixture.parker),
-    );
+    const sweeper = new OutboxSweeper(fixture.doc, fixture.tables.outbox, fixture.dispatcher);
 
     const report = await sweeper.sweep({ graceSeconds: 0, maxItems: 100 });
 

@@ -239,7 +239,7 @@ describe('outbox CLI on the local stack', () => {
     expect(run.err).toMatch(/^outbox: No stack NoSuchStack on the local stack at http:\/\/127\.0\.0\.1:\d+: pass --stack NAME, or deploy it\.\n$/);
   });
 
-  it('runs as npm runs it: exit 0 with the table, exit 2 on bad usage with one line on stderr', async () => {
+  it('runs as a process: exit 0 with the table, exit 2 on bad usage with one line on stderr', async () => {
     const run = promisify(execFile);
     const tsx = ['--import', 'tsx', 'ops/outbox.ts'];
     const ok = await run(process.execPath, [...tsx, 'status', '--local', ctx.api.url]);

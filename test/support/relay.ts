@@ -128,3 +128,10 @@ export const startRelayFixture = async (
     },
   };
 };
+
+/** The fixture's bus refuses these aggregates' entries for good (`InvalidArgument`), as EventBridge does a malformed entry. */
+export const refuseAggregates = (f: RelayFixture, aggregateIds: readonly string[]): void =>
+  f.bus.setFaults({
+    entryFault: (entry) =>
+      aggregateIds.some((id) => (entry.Detail ?? '').includes(`"aggregateId":"${id}"`)) ? { code: 'InvalidArgument', message: 'Refused for good (test).' } : undefined,
+  });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { QueueModel } from '../../../local/model';
 import { SqsError } from '../../../local/sqs/errors';
 import { md5Hex, md5OfMessageAttributes } from '../../../local/sqs/md5';
@@ -130,6 +130,11 @@ describe('a local queue', () => {
   });
 
   it('answers a long poll as soon as a message arrives', async () => {
+    // The poll's own 20 s timer never fires: only the wake-up can end it (else the test times out).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const queue = new LocalQueue(model);
 
     const polling = queue.receive({ maxNumberOfMessages: 1, waitTimeSeconds: 20 });
@@ -139,6 +144,11 @@ describe('a local queue', () => {
   });
 
   it('ends a long poll empty when the queue closes', async () => {
+    // The poll's own 20 s timer never fires: only the wake-up can end it (else the test times out).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const queue = new LocalQueue(model);
 
     const polling = queue.receive({ maxNumberOfMessages: 1, waitTimeSeconds: 20 });
