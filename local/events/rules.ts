@@ -16,7 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import { type EventPattern, matchesPattern } from './pattern';
 import type { RuleModel } from '../model/events';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from '../model/template';
+import { LOCAL_ACCOUNT, LOCAL_REGION, localFunctionArn, localRuleArn } from '../model/template';
 import { type Schedule, parseSchedule } from './schedule';
 import { type DeliveredEvent, eventTime } from './bus';
 import type { LocalEvents } from './index';
@@ -128,8 +128,8 @@ export const startLocalRules = (options: LocalRulesOptions): LocalRules => {
     );
     if (queue === undefined) return;
     options.sendToQueue(queue, event, {
-      RULE_ARN: `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:rule/${rule.logicalId}`,
-      TARGET_ARN: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${target.functionName}`,
+      RULE_ARN: localRuleArn(rule.logicalId),
+      TARGET_ARN: localFunctionArn(target.functionName),
       ERROR_CODE: refusal.code,
       ERROR_MESSAGE: refusal.message,
     });
@@ -176,6 +176,6 @@ const scheduledEvent = (ruleLogicalId: string): DeliveredEvent => ({
   account: LOCAL_ACCOUNT,
   time: eventTime(new Date()),
   region: LOCAL_REGION,
-  resources: [`arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:rule/${ruleLogicalId}`],
+  resources: [localRuleArn(ruleLogicalId)],
   detail: {},
 });

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { type LocalFunction, failureOf } from './functions';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from '../model/template';
+import { localFunctionArn } from '../model/template';
 import type { AsyncInvocations } from './async-invocations';
 import { listenOnLoopback, refuseUnlessLocalSdk } from '../loopback-server';
 
@@ -77,7 +77,7 @@ const lambdaInvokeHandler = (options: LambdaInvokeOptions): InvokeHandler => {
     const fn = name === undefined ? undefined : options.functionNamed(name);
     const answer = (result: Answer): Answer & { functionName: string; invocationType: string } => ({ ...result, functionName: requested, invocationType });
     if (fn === undefined) {
-      const arn = requested.startsWith('arn:') ? requested : `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${requested}`;
+      const arn = requested.startsWith('arn:') ? requested : localFunctionArn(requested);
       return answer(lambdaError(404, 'ResourceNotFoundException', `Function not found: ${arn}`));
     }
     if (!['RequestResponse', 'Event', 'DryRun'].includes(invocationType)) {

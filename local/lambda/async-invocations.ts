@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AsyncInvokeSettings } from '../model/lambda';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from '../model/template';
+import { localFunctionArn } from '../model/template';
 import { type LocalFunction, failureOf } from './functions';
 
 /** What Lambda sends to the on-failure destination of an asynchronous invocation it gave up on. */
@@ -95,7 +95,7 @@ export class AsyncInvocations {
           {
             version: '1.0',
             timestamp: new Date().toISOString(),
-            requestContext: { requestId, functionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${fn.spec.name}:$LATEST`, condition, approximateInvokeCount: count },
+            requestContext: { requestId, functionArn: `${localFunctionArn(fn.spec.name)}:$LATEST`, condition, approximateInvokeCount: count },
             requestPayload: payload,
             responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
             responsePayload: failure,

@@ -2,6 +2,7 @@
  * Lambda's execution environments (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html):
  * see `LocalFunction`.
  */
+import { localFunctionArn } from '../model/template';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -191,7 +192,7 @@ export class LocalFunction {
       context: {
         functionName: this.spec.name,
         functionVersion: '$LATEST',
-        invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${this.spec.name}`,
+        invokedFunctionArn: localFunctionArn(this.spec.name),
         memoryLimitInMB: String(this.spec.memoryMb),
         awsRequestId: id,
         logGroupName: `/aws/lambda/${this.spec.name}`,

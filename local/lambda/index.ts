@@ -6,7 +6,7 @@
  * Stream event source mappings are in streams.ts.
  */
 import { DEFAULT_ASYNC_INVOKE, type FunctionModel } from '../model/lambda';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from '../model/template';
+import { localFunctionArn } from '../model/template';
 import { type InvokeHandler, MAX_ASYNC_PAYLOAD_BYTES, startLocalLambdaApi } from './api';
 import { AsyncInvocations } from './async-invocations';
 import { type FunctionError, LocalFunction } from './functions';
@@ -91,7 +91,7 @@ export const startLocalLambda = async (options: LocalLambdaOptions): Promise<Loc
     invokeAsync: (functionLogicalId, payload) => {
       const fn = byLogicalId.get(functionLogicalId);
       if (fn === undefined) {
-        return { code: 'ResourceNotFoundException', message: `Function not found: arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${functionLogicalId}` };
+        return { code: 'ResourceNotFoundException', message: `Function not found: ${localFunctionArn(functionLogicalId)}` };
       }
       const bytes = Buffer.byteLength(JSON.stringify(payload ?? null));
       if (bytes > MAX_ASYNC_PAYLOAD_BYTES) {

@@ -3,7 +3,7 @@ import { type RuleModel, rulesOf } from './events';
 import { type HttpRouteModel, type JwtAuthorizerSettings, httpRoutesOf, jwtAuthorizersOf } from './http-api';
 import { type LocalNames, type Resolve, localQueueName, localQueueUrl, resolver } from './intrinsics';
 import { type FunctionModel, type StreamMappingSettings, functionsOf, streamMappingsOf } from './lambda';
-import { type CfnResource, type CfnTemplate, LOCAL_ACCOUNT, LOCAL_REGION, UnsupportedConstructError, constructPathOf, referencedLogicalId, resourcesOfType } from './template';
+import { type CfnResource, type CfnTemplate, UnsupportedConstructError, constructPathOf, localQueueArn, referencedLogicalId, resourcesOfType } from './template';
 
 export * from './dynamodb';
 export * from './events';
@@ -96,7 +96,7 @@ const queueOf = (logicalId: string, resource: CfnResource, names: LocalNames): Q
     logicalId,
     name,
     url: localQueueUrl(names, logicalId),
-    arn: `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${name}`,
+    arn: localQueueArn(name),
     visibilityTimeoutSeconds: seconds('VisibilityTimeout', 30),
     messageRetentionSeconds: seconds('MessageRetentionPeriod', 345_600),
     delaySeconds: seconds('DelaySeconds', 0),

@@ -1,4 +1,4 @@
-import { type CfnTemplate, LOCAL_ACCOUNT, LOCAL_REGION, UnsupportedConstructError, friendlyName } from './template';
+import { type CfnTemplate, LOCAL_ACCOUNT, LOCAL_REGION, UnsupportedConstructError, friendlyName, localFunctionArn, localQueueArn } from './template';
 
 /** Turns a template value (a literal or an intrinsic function) into its local string. */
 export type Resolve = (value: unknown, where?: string) => string;
@@ -70,9 +70,9 @@ export const resolver = (template: CfnTemplate, names: LocalNames): Resolve => {
           ? `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${name}/stream/local`
           : `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${name}`;
       case 'AWS::Lambda::Function':
-        return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
+        return localFunctionArn(name);
       case 'AWS::SQS::Queue':
-        return `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${localQueueName(logicalId)}`;
+        return localQueueArn(localQueueName(logicalId));
       case 'AWS::Events::EventBus':
         return `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:event-bus/${name}`;
       default:

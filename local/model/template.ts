@@ -25,6 +25,13 @@ export interface CfnResource {
 
 /** The account and region every local ARN names. */
 export const LOCAL_ACCOUNT = '000000000000';
+
+/** The ARN of a local function by its name. */
+export const localFunctionArn = (name: string): string => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
+/** The ARN of a local queue by its name. */
+export const localQueueArn = (name: string): string => `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${name}`;
+/** The ARN of a local rule by its logical id. */
+export const localRuleArn = (logicalId: string): string => `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:rule/${logicalId}`;
 export const LOCAL_REGION = 'us-east-1';
 
 /**

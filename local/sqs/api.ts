@@ -2,6 +2,7 @@
  * The SQS API as the v3 SDK speaks it (AWS JSON 1.0: `X-Amz-Target: AmazonSQS.<Operation>`),
  * for the local queues: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/
  */
+import { LOCAL_ACCOUNT } from '../model/template';
 import { SqsError } from './errors';
 import { md5Hex, md5OfMessageAttributes } from './md5';
 import type { LocalQueue, MessageAttribute, MessageAttributes, ReceivedMessage } from './queue';
@@ -101,7 +102,7 @@ const inBatch = async <T>(entries: Input[], each: (entry: Input) => Promise<T> |
 
 const messageOf = ({ message, receiptHandle }: ReceivedMessage, systemNames: readonly string[], attributeNames: readonly string[]) => {
   const system: Record<(typeof SYSTEM_ATTRIBUTES)[number], string> = {
-    SenderId: '000000000000',
+    SenderId: LOCAL_ACCOUNT,
     SentTimestamp: String(message.sentAt),
     ApproximateReceiveCount: String(message.receiveCount),
     ApproximateFirstReceiveTimestamp: String(message.firstReceivedAt ?? message.sentAt),
@@ -125,7 +126,7 @@ export const sqsOperations = (directory: QueueDirectory) => {
     const url = str(input, 'QueueUrl');
     // Whatever the host (127.0.0.1, localhost, the amazonaws.com form): the account and the name.
     const match = /^(?:https?:\/\/[^/]+)?\/(\d{12})\/([\w-]{1,80})\/?$/.exec(url);
-    const queue = match?.[1] === '000000000000' && match[2] !== undefined ? directory.queueNamed(match[2]) : undefined;
+    const queue = match?.[1] === LOCAL_ACCOUNT && match[2] !== undefined ? directory.queueNamed(match[2]) : undefined;
     if (queue === undefined) throw new SqsError('QueueDoesNotExist', 'The specified queue does not exist.');
     return queue;
   };
